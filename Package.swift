@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+// Strict concurrency is the Swift 6 language mode default; warnings are kept at zero by review, not by flags.
+let swiftSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "chain-alerter",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "supervisor", targets: ["supervisor"]),
+        .executable(name: "node-watcher", targets: ["node-watcher"]),
+        .executable(name: "fork-worker", targets: ["fork-worker"]),
+        .executable(name: "alert-worker", targets: ["alert-worker"]),
+        .executable(name: "notifier", targets: ["notifier"]),
+        .library(name: "Shared", targets: ["Shared"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian. Their headers are on the default include path; pkg-config is not used
+        // because libzmq.pc (via krb5) adds -isystem flags that SwiftPM rejects with a warning on every build.
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(
+            name: "Shared",
+            dependencies: [
+                "CZeroMQ", "CSodium", "CXXHash",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "supervisor",
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "node-watcher", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(name: "fork-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(name: "alert-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(name: "notifier", dependencies: ["Shared"], swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "SharedTests",
+            dependencies: [
+                "Shared",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SupervisorTests",
+            dependencies: ["supervisor", "Shared"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
+
+// Benchmarks are release-build executables under Benchmarks/; they are declared only on request so
+// that a normal build or test run never compiles them:  CHAIN_ALERTER_BENCHMARKS=1 swift build -c release
+if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
+    package.targets += [
+        .executableTarget(
+            name: "bench-bus",
+            dependencies: ["Shared", "CZeroMQ"],
+            path: "Benchmarks/bench-bus",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-scale",
+            dependencies: ["Shared"],
+            path: "Benchmarks/bench-scale",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}

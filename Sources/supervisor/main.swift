@@ -1,0 +1,2 @@
+// Placeholder until the supervisor command lands.
+print("supervisor: not wired yet")
