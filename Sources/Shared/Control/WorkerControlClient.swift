@@ -67,9 +67,10 @@ public final class WorkerControlClient: Sendable {
         try sendMessage(WorkerHeartbeat(worker: worker, pid: pid, sequence: sequence, status: status))
     }
 
-    /// Heartbeats every `interval` until the calling task is cancelled. Run it on the worker's main
-    /// concurrency context so that heartbeats stop when that context is stuck.
-    public func runHeartbeats(every interval: Duration = .seconds(1), status: () -> [String: String] = { [:] }) async {
+    /// Heartbeats every `interval` until the calling task is cancelled. It runs on the caller's actor
+    /// (`isolation`), so called from the worker's main actor, heartbeats stop when that actor is stuck.
+    public func runHeartbeats(every interval: Duration = .seconds(1), status: () -> [String: String] = { [:] },
+                              isolation: isolated (any Actor)? = #isolation) async {
         while !Task.isCancelled {
             do {
                 try sendHeartbeat(status: status())
