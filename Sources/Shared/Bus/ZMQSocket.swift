@@ -194,6 +194,35 @@ public final class ZMQSocket {
         return try trySend(payload, more: false)
     }
 
+    /// Receives one message of one or two frames without blocking (the bus's shapes: payload, or
+    /// routing id + payload); `extraFrames` counts any frames past the second, which are discarded.
+    func tryReceivePair() throws(BusError) -> (first: [UInt8], second: [UInt8]?, extraFrames: Int)? {
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        func take(_ flags: Int32) throws(BusError) -> [UInt8]? {
+            let rc = zmq_msg_recv(&message, handle, flags)
+            if rc < 0 {
+                let errno = zmq_errno()
+                if flags == ZMQ_DONTWAIT, errno == EAGAIN || errno == EINTR { return nil }
+                throw .zmq(operation: "receive", endpoint: nil, errno: errno)
+            }
+            let size = zmq_msg_size(&message)
+            if size == 0 { return [] }
+            return Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size))
+        }
+        guard let first = try take(ZMQ_DONTWAIT) else { return nil }
+        if zmq_msg_more(&message) == 0 { return (first, nil, 0) }
+        // Later parts of a multipart message are already here (delivery is atomic), so this never waits.
+        let second = try take(0) ?? []
+        var extra = 0
+        while zmq_msg_more(&message) != 0 {
+            _ = try take(0)
+            extra += 1
+        }
+        return (first, second, extra)
+    }
+
     /// Receives one whole multipart message without blocking; nil when nothing is waiting.
     public func tryReceive() throws(BusError) -> [[UInt8]]? {
         var frames: [[UInt8]] = []
