@@ -196,8 +196,10 @@ func ringLatency(samples: Int, directory: String) async throws -> (p50: Double, 
 
 // MARK: 3. idle worker RSS
 
-func idleWorkerRSS(directory: String) async throws -> (kilobytes: Int, worker: String) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("notifier")
+func idleWorkerRSS(directory: String) async throws -> (kilobytes: Int, detail: String, worker: String) {
+    // BENCH_WORKER=/path/to/notifier measures another build (e.g. one linked with --static-swift-stdlib).
+    let binary = ProcessInfo.processInfo.environment["BENCH_WORKER"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("notifier")
     let endpoint = "ipc://\(directory)/control.sock"
     let server = try ControlServer(endpoint: endpoint, logger: logger)
     defer { server.close() }
@@ -219,12 +221,18 @@ func idleWorkerRSS(directory: String) async throws -> (kilobytes: Int, worker: S
         case .ctlRequest: break
         }
     }
-    let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-    let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    try await Task.sleep(for: .seconds(1))
+    func field(_ file: String, _ name: String) -> Int {
+        let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/\(file)", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+    let kilobytes = field("status", "VmRSS")
+    let detail = "RssAnon \(field("status", "RssAnon")) kB, RssFile \(field("status", "RssFile")) kB, Pss \(field("smaps_rollup", "Pss")) kB, "
+        + "Private \(field("smaps_rollup", "Private_Clean") + field("smaps_rollup", "Private_Dirty")) kB"
     if let peer { try server.send(.shutdown(reason: "benchmark done"), to: peer) }
     process.waitUntilExit()
-    return (kilobytes, binary.path)
+    return (kilobytes, detail, binary.path)
 }
 
 // MARK: main
@@ -302,4 +310,5 @@ print("round trip through 4 processes (PUSH/PULL ring, envelope decode + re-seal
 print(String(format: "  p50 %.1f us   p99 %.1f us   p99.9 %.1f us   max %.1f us   (target p99 < 1000 us)", latency.p50, latency.p99, latency.p999, latency.max))
 
 let rss = try await idleWorkerRSS(directory: directory)
-print("idle worker RSS (\(rss.worker), after 4 heartbeats): \(rss.kilobytes) kB = \(String(format: "%.1f", Double(rss.kilobytes) / 1024)) MB (target <= 20 MB)")
+print("idle worker RSS (\(rss.worker), connected, after 4 heartbeats + 1 s): VmRSS \(rss.kilobytes) kB = \(String(format: "%.1f", Double(rss.kilobytes) / 1024)) MB (target <= 20 MB)")
+print("  \(rss.detail)")

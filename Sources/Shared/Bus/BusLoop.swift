@@ -284,6 +284,8 @@ public final class BusLoop: Sendable {
 
     fileprivate func markStopped() {
         let waiters = state.withLock { state in
+            // Also after a poll failure: later sends must fail rather than queue into a dead loop.
+            state.stopping = true
             state.stopped = true
             let waiters = state.closeWaiters
             state.closeWaiters = []

@@ -107,6 +107,8 @@ public enum EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct Envelope: Sendable, Equatable {
     /// Default bound on one frame: generous for block bodies and metadata, small enough to bound memory.
     public static let defaultMaxFrameSize = 32 << 20
+    /// Bound on control-plane frames: a few small JSON documents, never block data.
+    public static let controlMaxFrameSize = 1 << 20
 
     public var header: EnvelopeHeader
     public var payload: [UInt8]

@@ -58,8 +58,10 @@ public struct SocketOptions: Sendable, Equatable {
     public var heartbeatTTLMilliseconds: Int32? = nil
     /// How long we wait for a heartbeat reply before dropping the connection.
     public var heartbeatTimeoutMilliseconds: Int32? = nil
-    /// Peers sending a bigger message are disconnected by libzmq; -1 means unlimited.
-    public var maxMessageSize: Int64 = Int64(Envelope.defaultMaxFrameSize)
+    /// Peers sending a bigger message are disconnected by libzmq; -1 means unlimited. Twice the
+    /// envelope limit by default: frames a little too big still arrive and are counted as `oversized`
+    /// by the `EnvelopeReader`, while absurd ones cannot exhaust memory.
+    public var maxMessageSize: Int64 = 2 * Int64(Envelope.defaultMaxFrameSize)
     /// Routing id of a DEALER (what the ROUTER on the other end sees); nil lets the ROUTER pick one.
     public var routingID: [UInt8]? = nil
     /// ROUTER only: report unroutable sends (EHOSTUNREACH) and full peers (EAGAIN) instead of dropping silently.
@@ -75,7 +77,7 @@ public struct SocketOptions: Sendable, Equatable {
         options.heartbeatIntervalMilliseconds = 1000
         options.heartbeatTTLMilliseconds = 3000
         options.heartbeatTimeoutMilliseconds = 3000
-        options.maxMessageSize = 1 << 20
+        options.maxMessageSize = 2 * Int64(Envelope.controlMaxFrameSize)
         return options
     }
 }
