@@ -183,6 +183,7 @@ public final class BusLoop: Sendable {
     public func send(_ payload: [UInt8], routingID: [UInt8]? = nil, on socket: BusSocketID? = nil) throws(BusError) {
         let index = socket?.index ?? 0
         let spec = specs[index]
+        if !spec.kind.canSend { throw .zmq(operation: "send on a \(spec.kind.rawValue) socket (\(spec.name))", endpoint: nil, errno: ENOTSUP) }
         let outcome: Result<Bool, BusError> = state.withLock { state in
             if state.stopping { return .failure(.closed(socket: spec.name)) }
             if state.queued[index] >= spec.outboundCapacity {
@@ -209,6 +210,7 @@ public final class BusLoop: Sendable {
         if payloads.isEmpty { return }
         let index = socket?.index ?? 0
         let spec = specs[index]
+        if !spec.kind.canSend { throw .zmq(operation: "send on a \(spec.kind.rawValue) socket (\(spec.name))", endpoint: nil, errno: ENOTSUP) }
         let outcome: Result<Bool, BusError> = state.withLock { state in
             if state.stopping { return .failure(.closed(socket: spec.name)) }
             if state.queued[index] + payloads.count > spec.outboundCapacity {
