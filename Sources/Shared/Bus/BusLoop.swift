@@ -1,6 +1,6 @@
 import CLinuxShims
 import CZeroMQ
-import Foundation
+import Glibc
 import Logging
 import Synchronization
 
@@ -163,9 +163,20 @@ public final class BusLoop: Sendable {
 
         let core = LoopCore(loop: self, sockets: opened, specs: specs, continuations: continuations,
                             backlogs: inboxes.map(\.backlog), logger: logger)
-        let thread = Thread { core.run() }
-        thread.name = "bus-\(name)"
-        thread.start()
+        // A plain pthread: Foundation's Thread would pull libFoundation (and ICU) into every worker.
+        var thread = pthread_t()
+        let retained = Unmanaged.passRetained(core).toOpaque()
+        let rc = pthread_create(&thread, nil, { argument in
+            let core = Unmanaged<LoopCore>.fromOpaque(argument!).takeRetainedValue()
+            core.run()
+            return nil
+        }, retained)
+        if rc != 0 {
+            Unmanaged<LoopCore>.fromOpaque(retained).release()
+            opened.forEach { $0.close() }
+            throw .zmq(operation: "pthread_create for bus loop \(name)", endpoint: nil, errno: rc)
+        }
+        pthread_detach(thread)
     }
 
     /// The received messages of `socket`. Iterate it from one task only.
@@ -299,7 +310,7 @@ public final class BusLoop: Sendable {
     fileprivate var wakeDescriptor: Int32 { wakeFD }
 
     /// Thread-confined half of the loop: everything here runs on the loop thread only.
-    private final class LoopCore: @unchecked Sendable {
+    fileprivate final class LoopCore: @unchecked Sendable {
         let loop: BusLoop
         let sockets: [ZMQSocket]
         let specs: [SocketSpec]
@@ -326,6 +337,8 @@ public final class BusLoop: Sendable {
         }
 
         func run() {
+            // Shows in top/ps as e.g. "bus-control"; Linux allows 15 characters.
+            chain_alerter_set_thread_name(String("bus-\(loop.name)".prefix(15)))
             var items = [zmq_pollitem_t](repeating: zmq_pollitem_t(), count: sockets.count + 1)
             items[0].fd = loop.wakeDescriptor
             items[0].events = Int16(ZMQ_POLLIN)

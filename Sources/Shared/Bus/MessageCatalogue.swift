@@ -1,4 +1,9 @@
+// FoundationEssentials where it exists: full Foundation would load ICU into every worker.
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Every message type that crosses a process boundary. Raw values are wire format: never reuse one.
 public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible {

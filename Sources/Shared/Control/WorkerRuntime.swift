@@ -1,6 +1,11 @@
 import CLinuxShims
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Logging
 import Synchronization
 
@@ -49,8 +54,8 @@ public struct WorkerConfiguration: Sendable, Equatable {
             configuration.controlEndpoint = endpoint
         }
         if let directory = value(WorkerEnvironment.stateDirectory) {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            var info = stat()
+            guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
                 throw .stateDirectoryMissing(directory)
             }
             configuration.stateDirectory = directory
@@ -173,12 +178,12 @@ public final class WorkerRuntime: Sendable {
         do {
             configuration = try WorkerConfiguration.fromEnvironment(environment, role: role)
         } catch {
-            FileHandle.standardError.write(Data("\(role.rawValue): configuration error: \(error)\n".utf8))
+            writeToStandardError("\(role.rawValue): configuration error: \(error)\n")
             exit(configurationErrorExitCode)
         }
         if let supervisor = configuration.supervisorPID, getppid() != supervisor {
             // The supervisor died between fork and prctl; the death signal will never come.
-            FileHandle.standardError.write(Data("\(configuration.name): supervisor pid \(supervisor) is gone; exiting\n".utf8))
+            writeToStandardError("\(configuration.name): supervisor pid \(supervisor) is gone; exiting\n")
             exit(1)
         }
 
@@ -311,10 +316,16 @@ public final class WorkerRuntime: Sendable {
 
 /// Dispatch sources live as long as the runtime; they are only appended to, under a lock.
 private final class DispatchSourceHolder: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Mutex<Void>(())
     private var sources: [any DispatchSourceProtocol] = []
 
     func retain(_ source: any DispatchSourceProtocol) {
-        lock.withLock { sources.append(source) }
+        lock.withLock { _ in sources.append(source) }
     }
+}
+
+/// Before logging is set up, errors go straight to stderr.
+private func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }
