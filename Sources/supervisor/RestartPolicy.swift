@@ -50,6 +50,28 @@ struct BackoffJitter: Sendable {
     }
 }
 
+/// The restart policy's tunables; the defaults are the production values.
+struct RestartSettings: Sendable, Equatable {
+    var initialBackoff: Duration = .seconds(1)
+    var maximumBackoff: Duration = .seconds(60)
+    var minimumUptime: Duration = .seconds(10)
+    var stablePeriod: Duration = .seconds(60)
+    var maximumRestarts: Int = 5
+    var restartWindow: Duration = .seconds(60)
+
+    init() {}
+
+    init(initialBackoff: Duration, maximumBackoff: Duration, minimumUptime: Duration,
+         stablePeriod: Duration, maximumRestarts: Int, restartWindow: Duration) {
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+        self.minimumUptime = minimumUptime
+        self.stablePeriod = stablePeriod
+        self.maximumRestarts = maximumRestarts
+        self.restartWindow = restartWindow
+    }
+}
+
 /// What the supervisor should do after a worker exited on its own (or was killed because it hung).
 enum RestartDecision: Sendable, Equatable {
     /// Start the worker again after `delay`.
@@ -70,27 +92,7 @@ enum RestartDecision: Sendable, Equatable {
 /// - More than `maximumRestarts` restarts within `restartWindow` escalates.
 /// - Exit code 78 is never retried.
 struct RestartPolicy<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
-    /// The tunables; the defaults are the production values.
-    struct Settings: Sendable, Equatable {
-        var initialBackoff: Duration = .seconds(1)
-        var maximumBackoff: Duration = .seconds(60)
-        var minimumUptime: Duration = .seconds(10)
-        var stablePeriod: Duration = .seconds(60)
-        var maximumRestarts: Int = 5
-        var restartWindow: Duration = .seconds(60)
-
-        init() {}
-
-        init(initialBackoff: Duration, maximumBackoff: Duration, minimumUptime: Duration,
-             stablePeriod: Duration, maximumRestarts: Int, restartWindow: Duration) {
-            self.initialBackoff = initialBackoff
-            self.maximumBackoff = maximumBackoff
-            self.minimumUptime = minimumUptime
-            self.stablePeriod = stablePeriod
-            self.maximumRestarts = maximumRestarts
-            self.restartWindow = restartWindow
-        }
-    }
+    typealias Settings = RestartSettings
 
     let settings: Settings
     let jitter: BackoffJitter
