@@ -68,3 +68,23 @@ enum WorkerLineup {
         return slots
     }
 }
+
+extension WorkerLineup {
+    /// The lineup for a resolved configuration.
+    static func make(
+        configuration: Configuration,
+        workerDirectory: String,
+        forwardedArguments: [String],
+        environment: [String: String],
+        supervisorPID: Int32
+    ) -> [WorkerSlot] {
+        make(
+            nodeRPCURLs: configuration.nodeRPCURLs,
+            stateDirectory: configuration.stateDirectory,
+            workerDirectory: workerDirectory,
+            forwardedArguments: forwardedArguments,
+            environment: environment,
+            supervisorPID: supervisorPID
+        )
+    }
+}

@@ -1,2 +1,9 @@
-// Placeholder until the supervisor command lands.
-print("supervisor: not wired yet")
+import Logging
+
+// Wiring only: logging to stderr once, then the command line decides what runs.
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .info
+    return handler
+}
+await SupervisorCLI.start()
