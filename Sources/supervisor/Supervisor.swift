@@ -230,12 +230,14 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         default:
             break
         }
-        if case .stopping = previous {
+        let wasStopping: Bool
+        if case .stopping = previous { wasStopping = true } else { wasStopping = false }
+        if wasStopping {
             logger.warning("hung worker ended", metadata: ["worker": "\(name)", "exit": "\(exit.status)"])
         } else {
             logger.warning("worker exited unexpectedly", metadata: ["worker": "\(name)", "pid": "\(exit.pid)", "exit": "\(exit.status)"])
         }
-        if workers[index].slot.role == .notifier && exit.status == .exited(0) {
+        if !wasStopping && workers[index].slot.role == .notifier && exit.status == .exited(0) {
             // The notifier exits 0 by itself only when its work is done (--alert-limit, --test-startup).
             workers[index].state = .stopped
             await beginShutdown(.completed(reason: "the notifier finished its work"))
