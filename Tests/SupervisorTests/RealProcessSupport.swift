@@ -1,0 +1,182 @@
+import Foundation
+import Shared
+@testable import supervisor
+
+/// The build directory holding the `supervisor` and worker executables (next to the test binary).
+enum BuildProducts {
+    static var directory: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = (testBinary as NSString).deletingLastPathComponent
+        // On Linux the test binary sits directly in the build directory; on macOS inside a bundle.
+        while !FileManager.default.isExecutableFile(atPath: directory + "/supervisor") && directory != "/" {
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return directory
+    }
+
+    static var supervisor: String { directory + "/supervisor" }
+}
+
+/// A short temporary directory (ipc:// paths must fit in 107 bytes), removed by `remove()`.
+struct ScratchDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/ca-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    /// A worker directory whose four executables are this shell script.
+    func shellWorkers(_ script: String) throws -> String {
+        let directory = path + "/workers"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for role in WorkerRole.allCases {
+            let file = directory + "/" + role.rawValue
+            try ("#!/bin/sh\n" + script + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            chmod(file, 0o755)
+        }
+        return directory
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// One process as seen in /proc.
+struct ProcEntry: Equatable {
+    var pid: Int32
+    var name: String
+    /// `R`, `S`, `T` (stopped), `Z` (zombie), …
+    var state: Character
+}
+
+/// A real `supervisor` process started by a test. Its environment carries a unique marker that
+/// every worker inherits, so /proc tells exactly which processes belong to this test.
+final class LaunchedSupervisor: @unchecked Sendable {
+    let scratch: ScratchDirectory
+    let stateDirectory: String
+    let marker = "test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let logFile: String
+    let host = POSIXProcessHost()
+    private(set) var pid: Int32 = 0
+    private var exitStatus: TerminationStatus?
+
+    /// Starts `supervisor run --slack=false --state-dir … <arguments>`.
+    init(arguments: [String] = [], workerDirectory: String? = nil, tuning: String, scratch: ScratchDirectory) async throws {
+        self.scratch = scratch
+        stateDirectory = scratch.path + "/state"
+        logFile = scratch.path + "/supervisor.log"
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CHAIN_ALERTER_") && $0.key != "NOTIFY_SOCKET" }
+        environment["CHAIN_ALERTER_TEST_MARKER"] = marker
+        environment["CHAIN_ALERTER_SUPERVISOR_TUNING"] = tuning
+        if let workerDirectory { environment["CHAIN_ALERTER_WORKER_DIR"] = workerDirectory }
+        let argv = ["--slack=false", "--state-dir", stateDirectory] + arguments
+        // sh execs the supervisor in place (same pid) with stderr in a file the test can read.
+        let spec = ProcessSpec(
+            executable: "/bin/sh",
+            arguments: ["sh", "-c", "exec \"$0\" \"$@\" 2>>\(logFile) >>\(logFile)", BuildProducts.supervisor] + argv,
+            environment: environment
+        )
+        pid = try await host.spawn(spec)
+    }
+
+    /// The supervisor's log so far.
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// Waits for the supervisor to exit; nil if it is still running after `limit`.
+    func waitForExit(within limit: Duration) async -> TerminationStatus? {
+        if let exitStatus { return exitStatus }
+        let host = self.host
+        let status = await withTaskGroup(of: TerminationStatus?.self) { group in
+            group.addTask {
+                for await exit in host.exits { return exit.status }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        exitStatus = status
+        return status
+    }
+
+    /// Every live process (not zombie) that carries this test's marker, i.e. the supervisor and its workers.
+    func processes() -> [ProcEntry] {
+        Self.processes(withMarker: marker)
+    }
+
+    /// Live workers of this test by instance name.
+    func workers() -> [String: Int32] {
+        var result: [String: Int32] = [:]
+        for entry in processes() where entry.pid != pid {
+            if let name = Self.environment(of: entry.pid)[WorkerEnvironment.workerName] { result[name] = entry.pid }
+        }
+        return result
+    }
+
+    static func processes(withMarker marker: String) -> [ProcEntry] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.compactMap { pid -> ProcEntry? in
+            guard environment(of: pid)["CHAIN_ALERTER_TEST_MARKER"] == marker,
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            let name = String(stat[stat.index(after: open)..<close])
+            let rest = stat[stat.index(close, offsetBy: 2)...]
+            guard let state = rest.first, state != "Z", state != "X" else { return nil }
+            return ProcEntry(pid: pid, name: name, state: state)
+        }
+    }
+
+    static func environment(of pid: Int32) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return [:] }
+        var result: [String: String] = [:]
+        for entry in data.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+        }
+        return result
+    }
+
+    /// Kills the supervisor and everything carrying the marker, then removes the scratch directory.
+    /// Safe to call more than once; used in `defer` so that a failing test leaves nothing behind.
+    func cleanUp() async {
+        for entry in processes() {
+            kill(entry.pid, SIGCONT)
+            kill(entry.pid, SIGKILL)
+        }
+        _ = await waitForExit(within: .seconds(2))
+        scratch.remove()
+    }
+}
+
+/// Starts a supervisor, runs `body`, and always kills what was started and removes the scratch
+/// directory afterwards, whether `body` passed, failed or threw.
+func withSupervisor(
+    arguments: [String] = [], workerScript: String? = nil, tuning: String, missingWorkers: Bool = false,
+    _ body: (LaunchedSupervisor) async throws -> Void
+) async throws {
+    let scratch = try ScratchDirectory()
+    let workerDirectory = missingWorkers ? scratch.path + "/nothing-here" : try workerScript.map { try scratch.shellWorkers($0) }
+    let supervisor: LaunchedSupervisor
+    do {
+        supervisor = try await LaunchedSupervisor(arguments: arguments, workerDirectory: workerDirectory, tuning: tuning, scratch: scratch)
+    } catch {
+        scratch.remove()
+        throw error
+    }
+    do {
+        try await body(supervisor)
+    } catch {
+        await supervisor.cleanUp()
+        throw error
+    }
+    await supervisor.cleanUp()
+}
