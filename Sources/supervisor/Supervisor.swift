@@ -101,6 +101,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
 
     private struct Shutdown {
         var outcome: SupervisorOutcome
+        var deadline: C.Instant
         /// Indexes of workers, one group per step, in stop order.
         var groups: [[Int]]
         var current = -1
@@ -426,7 +427,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             let members = workers.indices.filter { workers[$0].slot.role == role }
             if !members.isEmpty { groups.append(members) }
         }
-        shutdown = Shutdown(outcome: outcome, groups: groups)
+        shutdown = Shutdown(outcome: outcome, deadline: clock.now.advanced(by: settings.shutdownBudget), groups: groups)
         for index in workers.indices {
             switch workers[index].state {
             case .pending, .backoff: workers[index].state = .stopped
@@ -437,6 +438,16 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
 
     private func advanceShutdown() async {
         guard var plan = shutdown else { return }
+        if clock.now >= plan.deadline {
+            for index in workers.indices {
+                guard let pid = workers[index].pid else { continue }
+                logger.error("shutdown took too long; killing worker", metadata: ["worker": "\(workers[index].slot.name)", "pid": "\(pid)"])
+                await host.signal(pid, SIGKILL)
+                workers[index].state = .stopped
+            }
+            outcome = plan.outcome
+            return
+        }
         while true {
             if plan.current >= 0 && plan.current < plan.groups.count {
                 let alive = plan.groups[plan.current].contains { workers[$0].pid != nil }

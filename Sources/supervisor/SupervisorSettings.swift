@@ -16,13 +16,16 @@ struct SupervisorSettings: Sendable, Equatable {
     var notifierStopTimeout: Duration = .seconds(4)
     /// After SIGKILL, how long to wait for the exit before giving the process up for lost.
     var killWait: Duration = .seconds(1)
+    /// The whole graceful shutdown must end within this (systemd and INTERFACE.md allow 15 s after
+    /// SIGTERM); whatever is still alive then is SIGKILLed and the supervisor exits.
+    var shutdownBudget: Duration = .seconds(13)
     var restart = RestartSettings()
 
     init() {}
 
     /// How often the supervisor's loop checks deadlines.
     var tickInterval: Duration {
-        max(heartbeatInterval / 4, .milliseconds(10))
+        min(max(heartbeatInterval / 4, .milliseconds(10)), .milliseconds(100))
     }
 
     /// The silence after which a worker counts as hung.
@@ -31,7 +34,7 @@ struct SupervisorSettings: Sendable, Equatable {
     }
 
     /// Reads test-only overrides from `CHAIN_ALERTER_SUPERVISOR_TUNING`, a comma-separated list of
-    /// `key=milliseconds` (keys: heartbeat, ready, grace, stop, notifier-stop, kill-wait, backoff,
+    /// `key=milliseconds` (keys: heartbeat, ready, grace, stop, notifier-stop, kill-wait, shutdown-budget, backoff,
     /// max-backoff, min-uptime, stable, window) and `restarts=N`. Unknown keys are ignored.
     static func fromEnvironment(_ environment: [String: String]) -> SupervisorSettings {
         var settings = SupervisorSettings()
@@ -47,6 +50,7 @@ struct SupervisorSettings: Sendable, Equatable {
             case "stop": settings.stopTimeout = ms
             case "notifier-stop": settings.notifierStopTimeout = ms
             case "kill-wait": settings.killWait = ms
+            case "shutdown-budget": settings.shutdownBudget = ms
             case "backoff": settings.restart.initialBackoff = ms
             case "max-backoff": settings.restart.maximumBackoff = ms
             case "min-uptime": settings.restart.minimumUptime = ms

@@ -197,6 +197,24 @@ struct SupervisorOrchestrationTests {
         #expect(await world.stop().exitCode == 0)
     }
 
+    @Test func shutdownNeverOutlastsItsBudget() async throws {
+        var settings = Self.settings()
+        settings.stopTimeout = .seconds(30)
+        settings.notifierStopTimeout = .seconds(30)
+        settings.shutdownBudget = .milliseconds(150)
+        settings.heartbeatInterval = .seconds(5)  // the hanging workers must not be replaced first
+        let hang: [String: [FakeBehaviour]] = ["node-watcher-0": [.hangsAfterReady], "node-watcher-1": [.hangsAfterReady]]
+        let world = World(behaviours: hang, settings: settings)
+        try await world.waitUntilReady()
+        let started = ContinuousClock.now
+        let outcome = await world.stop()
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(outcome.exitCode == 0)
+        let log = await world.host.log
+        #expect(log.contains(.signaled("node-watcher-0", SIGKILL)))
+        #expect(await world.host.liveCount == 0)
+    }
+
     @Test func workerThatNeverReportsReadyIsReplaced() async throws {
         var settings = Self.settings()
         settings.readyTimeout = .milliseconds(100)
