@@ -180,3 +180,50 @@ func withSupervisor(
     }
     await supervisor.cleanUp()
 }
+
+extension LaunchedSupervisor {
+    /// Waits until every worker of the lineup is running and the supervisor announced READY.
+    func waitUntilAllReady(_ names: [String], within limit: Duration = .seconds(20)) async throws -> [String: Int32] {
+        try await eventually(within: limit, "all workers ready") { () -> [String: Int32]? in
+            let workers = self.workers()
+            guard self.log.contains("all workers ready"), Set(workers.keys) == Set(names) else { return nil }
+            return workers
+        }
+    }
+
+    /// Runs `supervisor ctl <arguments> --state-dir <this supervisor's>` and returns its exit status and stdout+stderr.
+    func ctl(_ arguments: [String]) async throws -> (status: TerminationStatus?, output: String) {
+        let outputFile = scratch.path + "/ctl-\(UInt32.random(in: 0...UInt32.max)).out"
+        let host = POSIXProcessHost()
+        let spec = ProcessSpec(
+            executable: "/bin/sh",
+            arguments: ["sh", "-c", "exec \"$0\" \"$@\" >\(outputFile) 2>&1", BuildProducts.supervisor, "ctl"]
+                + arguments + ["--state-dir", stateDirectory],
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CHAIN_ALERTER_") }
+        )
+        let pid = try await host.spawn(spec)
+        let status = await withTaskGroup(of: TerminationStatus?.self) { group in
+            group.addTask {
+                for await exit in host.exits { return exit.status }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if status == nil { kill(pid, SIGKILL) }
+        return (status, (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "")
+    }
+}
+
+/// True while `pid` is a live (not zombie) process.
+func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
