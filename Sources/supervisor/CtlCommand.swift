@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Shared
 
 /// `supervisor ctl …`: talks to a running supervisor over its control socket.
@@ -84,13 +85,11 @@ struct CtlCommand: AsyncParsableCommand {
     }
 }
 
-/// Sends one request to the supervisor's control socket. PLACEHOLDER until the bus lands `CtlClient`.
+/// Sends one request to the supervisor's control socket (through the bus's `CtlClient`).
 enum CtlTransport {
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "the control plane is not built into this binary yet" }
-    }
-
-    static func send(_ request: CtlRequest, to endpoint: String, timeout: Duration) async throws -> CtlResponse {
-        throw Unavailable()
+    static func send(_ request: CtlRequest, to endpoint: String, timeout: Duration) async throws(CtlClientError) -> CtlResponse {
+        var logger = Logger(label: "chain-alerter.ctl")
+        logger.logLevel = .warning
+        return try await CtlClient(endpoint: endpoint, timeout: timeout, logger: logger).send(request)
     }
 }
