@@ -370,6 +370,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             if !announcedReady && workers.allSatisfy({ $0.state == .running }) {
                 announcedReady = true
                 logger.info("all workers ready", metadata: ["count": "\(workers.count)"])
+                publishStatus()
                 onLifecycle(.ready)
             }
             return

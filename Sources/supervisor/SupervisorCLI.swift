@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Shared
 
 /// The `supervisor` executable's root command. `run` is the default subcommand, so
 /// `supervisor [OPTIONS]` runs the supervisor. The integrator adds `decode` and `demo` here.
@@ -23,6 +25,13 @@ extension SupervisorCLI {
                 try command.run()
             }
         } catch {
+            // A mistyped option of the supervisor is bad configuration like any other (exit 78, which
+            // systemd does not restart); `ctl` keeps ArgumentParser's usage exit code.
+            let code = exitCode(for: error)
+            if code.rawValue == 64, CommandLine.arguments.dropFirst().first != "ctl" {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                exit(withError: ExitCode(ConfigError.exitCode))
+            }
             exit(withError: error)
         }
     }

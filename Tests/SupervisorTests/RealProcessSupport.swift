@@ -64,7 +64,8 @@ final class LaunchedSupervisor: @unchecked Sendable {
     private var exitStatus: TerminationStatus?
 
     /// Starts `supervisor run --slack=false --state-dir … <arguments>`.
-    init(arguments: [String] = [], workerDirectory: String? = nil, tuning: String, scratch: ScratchDirectory) async throws {
+    init(arguments: [String] = [], workerDirectory: String? = nil, tuning: String, extraEnvironment: [String: String] = [:],
+         scratch: ScratchDirectory) async throws {
         self.scratch = scratch
         stateDirectory = scratch.path + "/state"
         logFile = scratch.path + "/supervisor.log"
@@ -72,6 +73,7 @@ final class LaunchedSupervisor: @unchecked Sendable {
         environment["CHAIN_ALERTER_TEST_MARKER"] = marker
         environment["CHAIN_ALERTER_SUPERVISOR_TUNING"] = tuning
         if let workerDirectory { environment["CHAIN_ALERTER_WORKER_DIR"] = workerDirectory }
+        environment.merge(extraEnvironment) { _, new in new }
         let argv = ["--slack=false", "--state-dir", stateDirectory] + arguments
         // sh execs the supervisor in place (same pid) with stderr in a file the test can read.
         let spec = ProcessSpec(
@@ -161,13 +163,16 @@ final class LaunchedSupervisor: @unchecked Sendable {
 /// directory afterwards, whether `body` passed, failed or threw.
 func withSupervisor(
     arguments: [String] = [], workerScript: String? = nil, tuning: String, missingWorkers: Bool = false,
+    extraEnvironment: [String: String] = [:],
     _ body: (LaunchedSupervisor) async throws -> Void
 ) async throws {
     let scratch = try ScratchDirectory()
     let workerDirectory = missingWorkers ? scratch.path + "/nothing-here" : try workerScript.map { try scratch.shellWorkers($0) }
     let supervisor: LaunchedSupervisor
     do {
-        supervisor = try await LaunchedSupervisor(arguments: arguments, workerDirectory: workerDirectory, tuning: tuning, scratch: scratch)
+        supervisor = try await LaunchedSupervisor(
+            arguments: arguments, workerDirectory: workerDirectory, tuning: tuning, extraEnvironment: extraEnvironment, scratch: scratch
+        )
     } catch {
         scratch.remove()
         throw error

@@ -123,6 +123,28 @@ struct RealWorkerTests {
         }
     }
 
+    @Test func tellsSystemdReadyStatusWatchdogAndStopping() async throws {
+        let socket = try NotifySocket(abstract: false)
+        // WATCHDOG_USEC = 200 ms: a WATCHDOG=1 every 100 ms while the loop is healthy.
+        let environment = ["NOTIFY_SOCKET": socket.address, "WATCHDOG_USEC": "200000"]
+        try await withSupervisor(arguments: Self.nodes, tuning: "", extraEnvironment: environment) { supervisor in
+            _ = try await supervisor.waitUntilAllReady(Self.names)
+            try await Task.sleep(for: .milliseconds(500))
+            var messages = socket.drain()
+            #expect(messages.contains { $0.hasPrefix("READY=1") && $0.contains("STATUS=5/5 workers running") }, "\(messages)")
+            #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
+            #expect(messages.contains { $0.hasPrefix("STATUS=") })
+            // The workers do not see systemd's variables.
+            for pid in supervisor.workers().values {
+                #expect(LaunchedSupervisor.environment(of: pid)["NOTIFY_SOCKET"] == nil)
+            }
+            kill(supervisor.pid, SIGTERM)
+            #expect(await supervisor.waitForExit(within: .seconds(15)) == .exited(0))
+            messages = socket.drain()
+            #expect(messages.contains("STOPPING=1"), "\(messages)")
+        }
+    }
+
     @Test func ctlWithoutASupervisorSaysSo() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
