@@ -31,6 +31,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        let lock: StateDirectoryLock
+        do {
+            lock = try StateDirectoryLock(stateDirectory: configuration.stateDirectory)
+        } catch {
+            logger.critical("cannot lock the state directory", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        defer { withExtendedLifetime(lock) {} }
+
         let lineup = WorkerLineup.make(
             configuration: configuration,
             workerDirectory: Self.workerDirectory(environment: environment),

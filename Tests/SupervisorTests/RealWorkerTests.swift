@@ -145,6 +145,23 @@ struct RealWorkerTests {
         }
     }
 
+    @Test func secondSupervisorOnTheSameStateDirectoryRefusesToStart() async throws {
+        try await withSupervisor(arguments: Self.nodes, tuning: "") { supervisor in
+            let pids = try await supervisor.waitUntilAllReady(Self.names)
+            let intruder = try await LaunchedSupervisor(
+                arguments: Self.nodes + ["--state-dir", supervisor.stateDirectory], tuning: "", scratch: try ScratchDirectory()
+            )
+            let status = await intruder.waitForExit(within: .seconds(10))
+            let log = intruder.log
+            await intruder.cleanUp()
+            #expect(status == .exited(1))
+            #expect(log.contains("another supervisor is already running"), "\(log)")
+            #expect(supervisor.workers() == pids)
+            let answer = try await supervisor.ctl(["status"])
+            #expect(answer.status == .exited(0))
+        }
+    }
+
     @Test func ctlWithoutASupervisorSaysSo() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }

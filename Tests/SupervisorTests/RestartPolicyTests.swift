@@ -2,7 +2,7 @@ import Testing
 @testable import supervisor
 
 /// The restart policy, driven by a manual clock: no test here sleeps.
-@Suite struct RestartPolicyTests {
+@Suite(.timeLimit(.minutes(1))) struct RestartPolicyTests {
     typealias Policy = RestartPolicy<ManualClock.Instant>
 
     let clock = ManualClock()

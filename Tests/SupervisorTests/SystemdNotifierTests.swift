@@ -51,7 +51,7 @@ final class NotifySocket {
     }
 }
 
-@Suite struct SystemdNotifierTests {
+@Suite(.timeLimit(.minutes(1))) struct SystemdNotifierTests {
     @Test(arguments: [false, true])
     func sendsDatagramsToPathAndAbstractSockets(abstract: Bool) throws {
         let socket = try NotifySocket(abstract: abstract)

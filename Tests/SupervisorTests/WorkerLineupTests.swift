@@ -2,7 +2,7 @@ import Shared
 import Testing
 @testable import supervisor
 
-@Suite struct WorkerLineupTests {
+@Suite(.timeLimit(.minutes(1))) struct WorkerLineupTests {
     let lineup = WorkerLineup.make(
         nodeRPCURLs: ["ws://a:9944", "wss://b:443"],
         stateDirectory: "/var/lib/chain-alerter",
