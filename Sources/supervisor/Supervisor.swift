@@ -92,6 +92,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         var policy: RestartPolicy<C.Instant>
     }
 
+    /// Everything the loop reacts to, merged into one stream.
     private enum Event: Sendable {
         case exited(ProcessExit)
         case control(ControlEvent<Channel.Peer>)
@@ -99,6 +100,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         case shutdown(String)
     }
 
+    /// The graceful shutdown in progress: which group of workers is being stopped, and the overall deadline.
     private struct Shutdown {
         var outcome: SupervisorOutcome
         var deadline: C.Instant
@@ -114,6 +116,8 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     private let logger: Logger
     private let onLifecycle: @Sendable (LifecycleEvent) -> Void
     private(set) var workers: [Worker]
+    /// How many ticks the loop has handled (lets a test with a manual clock step in lockstep).
+    private(set) var ticksHandled = 0
     private var announcedReady = false
     private var lastStatusLine = ""
     private var shutdown: Shutdown?
@@ -175,11 +179,13 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             switch event {
             case .exited(let exit): await handleExit(exit)
             case .control(let control): await handleControl(control)
-            case .tick: onLifecycle(.alive)
+            case .tick:
+                ticksHandled += 1
+                onLifecycle(.alive)
             case .shutdown(let reason): await beginShutdown(.completed(reason: reason))
             }
             await progress()
-            if let outcome { 
+            if let outcome {
                 await channel.close()
                 return outcome
             }

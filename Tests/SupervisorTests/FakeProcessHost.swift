@@ -73,7 +73,11 @@ actor FakeProcessHost: ProcessHost {
     private var live: [Int32: (name: String, behaviour: FakeBehaviour, beat: Task<Void, Never>?)] = [:]
 
     /// `behaviours[name]` is consumed one per incarnation; when it runs out, workers are healthy.
-    init(channel: FakeControlChannel, heartbeatInterval: Duration, behaviours: [String: [FakeBehaviour]] = [:]) {
+    /// With `heartbeats: false` the fake workers only say hello; the test sends heartbeats itself.
+    private let heartbeats: Bool
+
+    init(channel: FakeControlChannel, heartbeatInterval: Duration, behaviours: [String: [FakeBehaviour]] = [:], heartbeats: Bool = true) {
+        self.heartbeats = heartbeats
         (exits, exitSink) = AsyncStream.makeStream(of: ProcessExit.self)
         self.channel = channel
         self.heartbeatInterval = heartbeatInterval
@@ -108,7 +112,7 @@ actor FakeProcessHost: ProcessHost {
             channel.inject(.hello(WorkerHello(worker: name, role: role, pid: pid), from: name))
             if case .exitsAfterReady(let code) = behaviour {
                 finish(pid, .exited(code))
-            } else if behaviour == .healthy {
+            } else if behaviour == .healthy && heartbeats {
                 live[pid]?.beat = Task {
                     var sequence: UInt64 = 0
                     while !Task.isCancelled {

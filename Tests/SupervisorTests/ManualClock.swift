@@ -18,6 +18,8 @@ final class ManualClock: Clock, Sendable {
     private let state = Mutex<(now: Instant, sleepers: [Sleeper])>((Instant(offset: .zero), []))
 
     var now: Instant { state.withLock { $0.now } }
+    /// How many tasks are sleeping on this clock right now.
+    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
     var minimumResolution: Duration { .nanoseconds(1) }
 
     /// Moves time forward and wakes every sleeper whose deadline has passed.
