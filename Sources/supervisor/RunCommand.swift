@@ -15,6 +15,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ChainAlerterOptions
 
     func run() async throws {
+        Self.resetInheritedSignalState()
         let configuration = try CheckConfigCommand.resolve(options)
         let environment = ProcessInfo.processInfo.environment
         let logger = Logger(label: "chain-alerter.supervisor")
@@ -71,6 +72,16 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("supervisor exiting", metadata: ["outcome": "\(outcome)", "exit-code": "\(outcome.exitCode)"])
             throw ExitCode(outcome.exitCode)
         }
+    }
+
+    /// A parent may have started us with SIGCHLD ignored (children would be reaped by the kernel and
+    /// `waitpid` would fail) or with SIGTERM blocked (we would never hear it): undo both.
+    static func resetInheritedSignalState() {
+        signal(SIGCHLD, SIG_DFL)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in [SIGCHLD, SIGTERM, SIGINT] { sigaddset(&unblock, number) }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The user's option arguments, to pass verbatim to every worker (argv[0] and `run` removed).

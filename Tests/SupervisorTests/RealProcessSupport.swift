@@ -64,8 +64,9 @@ final class LaunchedSupervisor: @unchecked Sendable {
     private var exitStatus: TerminationStatus?
 
     /// Starts `supervisor run --slack=false --state-dir … <arguments>`.
+    /// `shellPrefix` runs in the launching shell before the exec (e.g. `trap '' CHLD;`).
     init(arguments: [String] = [], workerDirectory: String? = nil, tuning: String, extraEnvironment: [String: String] = [:],
-         scratch: ScratchDirectory) async throws {
+         shellPrefix: String = "", scratch: ScratchDirectory) async throws {
         self.scratch = scratch
         stateDirectory = scratch.path + "/state"
         logFile = scratch.path + "/supervisor.log"
@@ -76,9 +77,10 @@ final class LaunchedSupervisor: @unchecked Sendable {
         environment.merge(extraEnvironment) { _, new in new }
         let argv = ["--slack=false", "--state-dir", stateDirectory] + arguments
         // sh execs the supervisor in place (same pid) with stderr in a file the test can read.
+        // bash, because dash does not pass an ignored SIGCHLD (`trap '' CHLD`) on to what it execs.
         let spec = ProcessSpec(
-            executable: "/bin/sh",
-            arguments: ["sh", "-c", "exec \"$0\" \"$@\" 2>>\(logFile) >>\(logFile)", BuildProducts.supervisor] + argv,
+            executable: "/bin/bash",
+            arguments: ["bash", "-c", "\(shellPrefix) exec \"$0\" \"$@\" 2>>\(logFile) >>\(logFile)", BuildProducts.supervisor] + argv,
             environment: environment
         )
         pid = try await host.spawn(spec)
@@ -163,7 +165,7 @@ final class LaunchedSupervisor: @unchecked Sendable {
 /// directory afterwards, whether `body` passed, failed or threw.
 func withSupervisor(
     arguments: [String] = [], workerScript: String? = nil, tuning: String, missingWorkers: Bool = false,
-    extraEnvironment: [String: String] = [:],
+    extraEnvironment: [String: String] = [:], shellPrefix: String = "",
     _ body: (LaunchedSupervisor) async throws -> Void
 ) async throws {
     let scratch = try ScratchDirectory()
@@ -171,7 +173,7 @@ func withSupervisor(
     let supervisor: LaunchedSupervisor
     do {
         supervisor = try await LaunchedSupervisor(
-            arguments: arguments, workerDirectory: workerDirectory, tuning: tuning, extraEnvironment: extraEnvironment, scratch: scratch
+            arguments: arguments, workerDirectory: workerDirectory, tuning: tuning, extraEnvironment: extraEnvironment, shellPrefix: shellPrefix, scratch: scratch
         )
     } catch {
         scratch.remove()

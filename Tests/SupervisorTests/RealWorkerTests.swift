@@ -162,6 +162,20 @@ struct RealWorkerTests {
         }
     }
 
+    @Test func inheritedIgnoredSIGCHLDDoesNotBreakExitDetection() async throws {
+        // With SIGCHLD ignored, the kernel would reap children itself and waitpid could not see exits.
+        try await withSupervisor(arguments: Self.nodes, tuning: "backoff=50", shellPrefix: "trap '' CHLD;") { supervisor in
+            let pids = try await supervisor.waitUntilAllReady(Self.names)
+            let victim = try #require(pids["alert-worker"])
+            kill(victim, SIGTERM)  // a clean exit 0, which only a real waitpid status can report
+            _ = try await eventually(within: .seconds(5), "alert-worker back") { () -> Int32? in
+                guard let pid = supervisor.workers()["alert-worker"], pid != victim else { return nil }
+                return pid
+            }
+            #expect(supervisor.log.contains("exit=exited with code 0 pid=\(victim) worker=alert-worker"), "\(supervisor.log)")
+        }
+    }
+
     @Test func ctlWithoutASupervisorSaysSo() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
