@@ -1,6 +1,11 @@
 import Foundation
+import Testing
 import Shared
 @testable import supervisor
+
+/// Every test that starts real processes, run one at a time so that their timings do not compete
+/// (each also has its own time limit and cleans up after itself).
+@Suite(.serialized) enum RealProcesses {}
 
 /// The build directory holding the `supervisor` and worker executables (next to the test binary).
 enum BuildProducts {

@@ -14,6 +14,8 @@ struct SupervisorOrchestrationTests {
     static func settings() -> SupervisorSettings {
         var settings = SupervisorSettings()
         settings.heartbeatInterval = .milliseconds(20)
+        // Generous: a loaded CI machine must not make a healthy fake worker look hung. The hang tests lower it.
+        settings.missedHeartbeats = 50
         settings.readyTimeout = .milliseconds(300)
         settings.hungKillGrace = .milliseconds(60)
         settings.stopTimeout = .milliseconds(200)
@@ -106,7 +108,9 @@ struct SupervisorOrchestrationTests {
     }
 
     @Test func hungWorkerGetsSIGTERMThenSIGKILLThenRestart() async throws {
-        let world = World(behaviours: ["fork-worker": [.hangsAfterReady]])
+        var settings = Self.settings()
+        settings.missedHeartbeats = 3
+        let world = World(behaviours: ["fork-worker": [.hangsAfterReady]], settings: settings)
         // The first fork-worker says hello but never heartbeats (and ignores SIGTERM, like a stopped process).
         _ = try await eventually("fork-worker replaced") { await world.host.spawns(of: "fork-worker") == 2 ? true : nil }
         let log = await world.host.log
