@@ -250,7 +250,13 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             await beginShutdown(.completed(reason: "the notifier finished its work"))
             return
         }
-        switch workers[index].policy.decide(after: exit.status, at: now) {
+        await applyRestartPolicy(index, after: exit.status, at: now)
+    }
+
+    /// Backoff, escalation or bad configuration, as the worker's policy decides.
+    private func applyRestartPolicy(_ index: Int, after status: TerminationStatus, at now: C.Instant) async {
+        let name = workers[index].slot.name
+        switch workers[index].policy.decide(after: status, at: now) {
         case .restart(let delay):
             logger.info("restarting worker after backoff", metadata: ["worker": "\(name)", "delay": "\(delay)"])
             workers[index].state = .backoff(until: now.advanced(by: delay))
@@ -260,7 +266,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             await beginShutdown(.badConfiguration(worker: name))
         case .escalate(let restarts, let window):
             workers[index].state = .stopped
-            let reason = "restarted \(restarts) times within \(window) and \(exit.status) again"
+            let reason = "restarted \(restarts) times within \(window) and \(status) again"
             logger.critical("worker keeps failing; escalating", metadata: ["worker": "\(name)", "reason": "\(reason)"])
             await beginShutdown(.escalated(worker: name, reason: reason))
         }
@@ -399,9 +405,19 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             workers[index].policy.recordStart(at: now)
             logger.info("worker spawned", metadata: ["worker": "\(slot.name)", "pid": "\(pid)"])
         } catch {
-            workers[index].state = .stopped
-            logger.critical("cannot start worker", metadata: ["worker": "\(slot.name)", "error": "\(error)"])
-            await beginShutdown(.failed("\(slot.name): \(error)"))
+            switch error {
+            case .executableMissing:
+                // Not something a retry fixes: the installation is incomplete.
+                workers[index].state = .stopped
+                logger.critical("cannot start worker", metadata: ["worker": "\(slot.name)", "error": "\(error)"])
+                await beginShutdown(.failed("\(slot.name): \(error)"))
+            case .spawnFailed:
+                // Possibly transient (EAGAIN, ENOMEM): a failed start, subject to backoff and escalation.
+                logger.error("cannot start worker; will retry", metadata: ["worker": "\(slot.name)", "error": "\(error)"])
+                workers[index].lastExit = "could not start: \(error)"
+                workers[index].policy.recordStart(at: now)
+                await applyRestartPolicy(index, after: .exited(127), at: now)
+            }
         }
     }
 

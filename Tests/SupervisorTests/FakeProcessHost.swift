@@ -6,6 +6,7 @@ import Synchronization
 /// What happened in the fake world, in order. Tests assert on the order of these.
 enum WorldEvent: Sendable, Equatable {
     case spawned(String)
+    case spawnFailed(String)
     case ready(String)
     case signaled(String, Int32)
     case command(String, SupervisorCommand)
@@ -20,6 +21,8 @@ enum FakeBehaviour: Sendable, Equatable {
     case crashAtStart(Int32)
     /// Says hello, then stops heartbeating and ignores SIGTERM (like a SIGSTOPped process).
     case hangsAfterReady
+    /// posix_spawn itself fails (e.g. EAGAIN).
+    case spawnFails
     /// Never says hello; exits 0 on SIGTERM.
     case silent
     /// Exits with this code after READY.
@@ -98,12 +101,16 @@ actor FakeProcessHost: ProcessHost {
         var queue = behaviours[name] ?? []
         let behaviour = queue.isEmpty ? FakeBehaviour.healthy : queue.removeFirst()
         behaviours[name] = queue
+        if behaviour == .spawnFails {
+            log.append(.spawnFailed(name))
+            throw .spawnFailed(path: spec.executable, errno: EAGAIN, reason: "Resource temporarily unavailable")
+        }
         log.append(.spawned(name))
         live[pid] = (name, behaviour, nil)
         switch behaviour {
         case .crashAtStart(let code):
             finish(pid, .exited(code))
-        case .silent:
+        case .silent, .spawnFails:
             break
         case .healthy, .hangsAfterReady, .exitsAfterReady:
             let channel = self.channel

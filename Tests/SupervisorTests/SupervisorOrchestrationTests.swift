@@ -201,6 +201,24 @@ struct SupervisorOrchestrationTests {
         #expect(await world.stop().exitCode == 0)
     }
 
+    @Test func transientSpawnFailureIsRetriedWithBackoff() async throws {
+        let world = World(behaviours: ["alert-worker": [.spawnFails, .spawnFails]])
+        try await world.waitUntilReady()
+        let log = await world.host.log
+        #expect(log.filter { $0 == .spawnFailed("alert-worker") }.count == 2)
+        #expect(await world.host.spawns(of: "alert-worker") == 1)
+        let row = await world.supervisor.statusRows().first { $0.name == "alert-worker" }
+        #expect(row?.restarts == 2)
+        #expect(await world.stop().exitCode == 0)
+    }
+
+    @Test func spawnFailingEveryTimeEscalates() async throws {
+        let world = World(behaviours: ["notifier": Array(repeating: .spawnFails, count: 10)])
+        let outcome = await world.run.value
+        #expect(outcome.exitCode == 1)
+        #expect(await world.host.log.filter { $0 == .spawnFailed("notifier") }.count == 4)
+    }
+
     @Test func shutdownNeverOutlastsItsBudget() async throws {
         var settings = Self.settings()
         settings.stopTimeout = .seconds(30)
