@@ -153,3 +153,33 @@ import Testing
         #expect(metrics.counterTotal(label: BusMetrics.malformedFramesLabel) == Int64(bad.count))
     }
 }
+
+@Suite struct EnvelopeWriterTests {
+    @Test func sealMatchesTheReferenceEncoding() throws {
+        var writer = EnvelopeWriter(sender: "node-watcher-0")
+        let message = NodeStatus(node: "a", connected: true, bestHeight: 5, rpcLatencyMilliseconds: 3, observedAtMilliseconds: 9)
+        let sealed = try writer.seal(message)
+        let reference = try Envelope.encode(messageType: .nodeStatus, sender: "node-watcher-0", sequence: 1, payload: message.encodePayload())
+        #expect(sealed == reference)
+        let hello = WorkerHello(worker: "w", role: .notifier, pid: 1)
+        let sealedHello = try writer.seal(hello)
+        let referenceHello = try Envelope.encode(messageType: .workerHello, sender: "node-watcher-0", sequence: 2, payload: hello.encodePayload())
+        #expect(sealedHello == referenceHello, "\(sealedHello) vs \(referenceHello)")
+    }
+
+    @Test func overlongSenderIsCutAtACharacterBoundary() throws {
+        let writer = EnvelopeWriter(sender: String(repeating: "é", count: 200))
+        #expect(writer.sender.utf8.count <= EnvelopeHeader.maxSenderLength)
+        #expect(writer.sender.allSatisfy { $0 == "é" })
+    }
+
+    @Test func interleavedSendersAreTrackedSeparately() {
+        var tracker = SequenceTracker()
+        #expect(tracker.observe(sender: "a", sequence: 1) == .inOrder)
+        #expect(tracker.observe(sender: "b", sequence: 10) == .inOrder)
+        #expect(tracker.observe(sender: "a", sequence: 2) == .inOrder)
+        #expect(tracker.observe(sender: "b", sequence: 12) == .gap(missing: 1))
+        #expect(tracker.observe(sender: "a", sequence: 3) == .inOrder)
+        #expect(tracker.observe(sender: "a", sequence: 3) == .reset)
+    }
+}

@@ -53,11 +53,13 @@ public struct BusSocketID: Hashable, Sendable {
 
 /// The messages received on one socket of a `BusLoop`, as an async sequence.
 ///
-/// Single consumer. Consuming counts down the socket's backlog, so a slow consumer makes the loop
-/// stop reading and the sender sees EAGAIN rather than the receiver growing without bound.
+/// Single consumer. The loop hands over everything one poll brought in as one batch, so a busy
+/// socket costs one task wake-up per batch rather than per message. Consuming counts down the
+/// socket's backlog; a slow consumer makes the loop stop reading, and the sender then sees EAGAIN
+/// rather than the receiver growing without bound.
 public struct BusInbox: AsyncSequence, Sendable {
     public typealias Element = BusFrame
-    let stream: AsyncStream<BusFrame>
+    let stream: AsyncStream<[BusFrame]>
     let backlog: BusBacklog
 
     public func makeAsyncIterator() -> AsyncIterator {
@@ -66,12 +68,20 @@ public struct BusInbox: AsyncSequence, Sendable {
 
     /// Iterator of `BusInbox`.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncStream<BusFrame>.AsyncIterator
+        var base: AsyncStream<[BusFrame]>.AsyncIterator
         let backlog: BusBacklog
+        var batch: [BusFrame] = []
+        var position = 0
 
         public mutating func next() async -> BusFrame? {
-            let frame = await base.next()
-            if frame != nil { backlog.count.subtract(1, ordering: .relaxed) }
+            if position == batch.count {
+                guard let next = await base.next() else { return nil }
+                batch = next
+                position = 0
+            }
+            let frame = batch[position]
+            position += 1
+            backlog.count.subtract(1, ordering: .relaxed)
             return frame
         }
     }
@@ -141,10 +151,11 @@ public final class BusLoop: Sendable {
         self.sockets = specs.enumerated().map { BusSocketID(index: $0.offset, name: $0.element.name) }
         self.state = Mutex(SharedState(queued: Array(repeating: 0, count: specs.count)))
 
-        var continuations: [AsyncStream<BusFrame>.Continuation] = []
+        var continuations: [AsyncStream<[BusFrame]>.Continuation] = []
         var inboxes: [BusInbox] = []
         for _ in specs {
-            let (stream, continuation) = AsyncStream.makeStream(of: BusFrame.self, bufferingPolicy: .unbounded)
+            // Unbounded here is bounded in fact: the loop stops reading at `inboxCapacity` frames.
+            let (stream, continuation) = AsyncStream.makeStream(of: [BusFrame].self, bufferingPolicy: .unbounded)
             continuations.append(continuation)
             inboxes.append(BusInbox(stream: stream, backlog: BusBacklog()))
         }
@@ -179,6 +190,32 @@ public final class BusLoop: Sendable {
             }
             state.queued[index] += 1
             state.outbound.append(Outbound(socket: index, routingID: routingID, payload: payload))
+            if state.wakePending { return .success(false) }
+            state.wakePending = true
+            return .success(true)
+        }
+        switch outcome {
+        case .success(let mustWake):
+            if mustWake { wake() }
+        case .failure(let error):
+            if case .outboundQueueFull = error { metrics.outboundRejected(socket: spec.name) }
+            throw error
+        }
+    }
+
+    /// Queues several payloads for `socket` at once: one lock and at most one wake-up for the lot.
+    /// All or nothing: if they do not all fit the outbound queue, none is queued.
+    public func send(contentsOf payloads: [[UInt8]], on socket: BusSocketID? = nil) throws(BusError) {
+        if payloads.isEmpty { return }
+        let index = socket?.index ?? 0
+        let spec = specs[index]
+        let outcome: Result<Bool, BusError> = state.withLock { state in
+            if state.stopping { return .failure(.closed(socket: spec.name)) }
+            if state.queued[index] + payloads.count > spec.outboundCapacity {
+                return .failure(.outboundQueueFull(socket: spec.name, capacity: spec.outboundCapacity))
+            }
+            state.queued[index] += payloads.count
+            for payload in payloads { state.outbound.append(Outbound(socket: index, routingID: nil, payload: payload)) }
             if state.wakePending { return .success(false) }
             state.wakePending = true
             return .success(true)
@@ -257,7 +294,7 @@ public final class BusLoop: Sendable {
         let loop: BusLoop
         let sockets: [ZMQSocket]
         let specs: [SocketSpec]
-        let continuations: [AsyncStream<BusFrame>.Continuation]
+        let continuations: [AsyncStream<[BusFrame]>.Continuation]
         let backlogs: [BusBacklog]
         let logger: Logger
         var pending: [[Outbound]]
@@ -265,7 +302,7 @@ public final class BusLoop: Sendable {
         var stalled: [Bool]
         var completed: [Int]
 
-        init(loop: BusLoop, sockets: [ZMQSocket], specs: [SocketSpec], continuations: [AsyncStream<BusFrame>.Continuation],
+        init(loop: BusLoop, sockets: [ZMQSocket], specs: [SocketSpec], continuations: [AsyncStream<[BusFrame]>.Continuation],
              backlogs: [BusBacklog], logger: Logger) {
             self.loop = loop
             self.sockets = sockets
@@ -284,7 +321,8 @@ public final class BusLoop: Sendable {
             items[0].fd = loop.wakeDescriptor
             items[0].events = Int16(ZMQ_POLLIN)
             for index in sockets.indices { items[index + 1].socket = sockets[index].handle }
-            var receiveBatch = 256
+            // Bounds one socket's turn so a flooded socket cannot starve the others or outbound sends.
+            let receiveBatch = 1024
             while true {
                 var throttled = false
                 for index in sockets.indices {
@@ -319,7 +357,6 @@ public final class BusLoop: Sendable {
                 for index in sockets.indices where pendingHead[index] < pending[index].count {
                     flush(index)
                 }
-                receiveBatch = 256
             }
             for socket in sockets { socket.close() }
             for continuation in continuations { continuation.finish() }
@@ -329,8 +366,11 @@ public final class BusLoop: Sendable {
         private func receive(_ index: Int, limit: Int) {
             let socket = sockets[index]
             let spec = specs[index]
+            let room = spec.inboxCapacity - backlogs[index].count.load(ordering: .relaxed)
+            var batch: [BusFrame] = []
             var received = 0
-            while received < limit, backlogs[index].count.load(ordering: .relaxed) < spec.inboxCapacity {
+            defer { deliver(batch, to: index) }
+            while received < min(limit, room) {
                 let frames: [[UInt8]]
                 do {
                     guard let next = try socket.tryReceive() else { return }
@@ -340,24 +380,27 @@ public final class BusLoop: Sendable {
                     return
                 }
                 received += 1
-                let frame: BusFrame
                 if spec.kind.receivesRoutingID {
                     guard frames.count == 2 else {
                         loop.metrics.malformedFrame(socket: spec.name, reason: .unexpectedFrameCount)
                         continue
                     }
-                    frame = BusFrame(routingID: frames[0], payload: frames[1])
+                    batch.append(BusFrame(routingID: frames[0], payload: frames[1]))
                 } else {
                     guard frames.count == 1 else {
                         loop.metrics.malformedFrame(socket: spec.name, reason: .unexpectedFrameCount)
                         continue
                     }
-                    frame = BusFrame(payload: frames[0])
+                    batch.append(BusFrame(payload: frames[0]))
                 }
-                backlogs[index].count.add(1, ordering: .relaxed)
-                if case .terminated = continuations[index].yield(frame) {
-                    backlogs[index].count.subtract(1, ordering: .relaxed)
-                }
+            }
+        }
+
+        private func deliver(_ batch: [BusFrame], to index: Int) {
+            if batch.isEmpty { return }
+            backlogs[index].count.add(batch.count, ordering: .relaxed)
+            if case .terminated = continuations[index].yield(batch) {
+                backlogs[index].count.subtract(batch.count, ordering: .relaxed)
             }
         }
 

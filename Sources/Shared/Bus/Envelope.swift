@@ -139,6 +139,13 @@ public struct Envelope: Sendable, Equatable {
 
     /// Parses and checks a frame. Never traps, whatever the bytes.
     public static func decode(_ frame: [UInt8], maxFrameSize: Int = Envelope.defaultMaxFrameSize) throws(EnvelopeError) -> Envelope {
+        let (header, payloadOffset) = try parseHeader(frame, maxFrameSize: maxFrameSize)
+        return Envelope(header: header, payload: Array(frame[payloadOffset...]))
+    }
+
+    /// Checks a frame and returns its header and where the payload starts, without copying the payload.
+    public static func parseHeader(_ frame: [UInt8], maxFrameSize: Int = Envelope.defaultMaxFrameSize) throws(EnvelopeError)
+        -> (header: EnvelopeHeader, payloadOffset: Int) {
         if frame.count > maxFrameSize { throw .oversized(frameSize: frame.count, limit: maxFrameSize) }
         if frame.count < EnvelopeHeader.fixedSize { throw .truncated(frameSize: frame.count) }
         if frame[0] != EnvelopeHeader.magic.0 || frame[1] != EnvelopeHeader.magic.1 { throw .badMagic }
@@ -159,7 +166,7 @@ public struct Envelope: Sendable, Equatable {
         guard let sender = String(validating: frame[senderStart ..< payloadStart], as: UTF8.self) else { throw .invalidSender }
         let header = EnvelopeHeader(messageType: messageType, encoding: encoding, sender: sender, sequence: sequence,
                                     payloadLength: payloadLength)
-        return Envelope(header: header, payload: Array(frame[payloadStart...]))
+        return (header, payloadStart)
     }
 
     /// Decodes the payload as `M`, checking the type first.
@@ -192,15 +199,43 @@ public struct EnvelopeWriter: Sendable {
     public let sender: String
     /// The sequence number of the last sealed message; the first message gets 1.
     public private(set) var lastSequence: UInt64 = 0
+    private let senderBytes: [UInt8]
+    private var capacityHint = 256
 
+    /// `sender` longer than 255 bytes is cut at a character boundary, so sealing never fails over it.
     public init(sender: String) {
-        self.sender = sender
+        var name = sender
+        while name.utf8.count > EnvelopeHeader.maxSenderLength { name.removeLast() }
+        self.senderBytes = Array(name.utf8)
+        self.sender = name
     }
 
+    /// Builds the whole frame in one buffer: header, sender, then the payload written in place.
     public mutating func seal<M: BusMessage>(_ message: M) throws(EnvelopeError) -> [UInt8] {
-        let payload = try message.encodePayload()
-        let frame = try Envelope.encode(messageType: M.messageType, sender: sender, sequence: lastSequence &+ 1, payload: payload)
+        var writer = ScaleWriter(capacity: capacityHint)
+        writer.writeU8(EnvelopeHeader.magic.0)
+        writer.writeU8(EnvelopeHeader.magic.1)
+        writer.writeU8(EnvelopeHeader.currentVersion)
+        writer.writeU8(M.messageType.encoding.rawValue)
+        writer.writeU16(M.messageType.rawValue)
+        writer.writeU8(UInt8(senderBytes.count))
+        writer.writeU8(0)
+        writer.writeU64(lastSequence &+ 1)
+        writer.writeU32(0)  // payload length, patched below
+        writer.writeBytes(senderBytes)
+        let payloadStart = writer.bytes.count
+        try message.appendPayload(to: &writer)
+        var frame = writer.bytes
+        // Drop the writer's reference so the patch below mutates in place instead of copying.
+        writer = ScaleWriter(capacity: 0)
+        let payloadLength = frame.count - payloadStart
+        guard payloadLength <= Int(UInt32.max) else { throw .payloadTooLarge(payloadLength) }
+        frame[16] = UInt8(truncatingIfNeeded: payloadLength)
+        frame[17] = UInt8(truncatingIfNeeded: payloadLength >> 8)
+        frame[18] = UInt8(truncatingIfNeeded: payloadLength >> 16)
+        frame[19] = UInt8(truncatingIfNeeded: payloadLength >> 24)
         lastSequence &+= 1
+        capacityHint = max(64, frame.count + 16)
         return frame
     }
 }
@@ -224,11 +259,7 @@ public struct EnvelopeReader: Sendable {
     public mutating func open(_ frame: [UInt8]) -> Envelope? {
         do {
             let envelope = try Envelope.decode(frame, maxFrameSize: maxFrameSize)
-            switch sequences.observe(sender: envelope.header.sender, sequence: envelope.header.sequence) {
-            case .inOrder: break
-            case .gap(let missing): metrics.sequenceGap(sender: envelope.header.sender, missing: missing)
-            case .reset: metrics.sequenceReset(sender: envelope.header.sender)
-            }
+            track(envelope.header)
             return envelope
         } catch {
             metrics.malformedFrame(socket: socket, reason: error.reason)
@@ -238,12 +269,24 @@ public struct EnvelopeReader: Sendable {
 
     /// Opens a frame and decodes it as `M`; nil (counted) when the frame or its payload is bad.
     public mutating func open<M: BusMessage>(_ frame: [UInt8], as type: M.Type) -> M? {
-        guard let envelope = open(frame) else { return nil }
-        do {
-            return try envelope.decode(type)
+        do throws(EnvelopeError) {
+            let (header, payloadOffset) = try Envelope.parseHeader(frame, maxFrameSize: maxFrameSize)
+            track(header)
+            guard header.messageType == M.messageType else {
+                throw .unexpectedMessageType(expected: [M.messageType], got: header.messageType)
+            }
+            return try M.decodePayload(inFrame: frame, at: payloadOffset)
         } catch {
             metrics.malformedFrame(socket: socket, reason: error.reason)
             return nil
+        }
+    }
+
+    private mutating func track(_ header: EnvelopeHeader) {
+        switch sequences.observe(sender: header.sender, sequence: header.sequence) {
+        case .inOrder: break
+        case .gap(let missing): metrics.sequenceGap(sender: header.sender, missing: missing)
+        case .reset: metrics.sequenceReset(sender: header.sender)
         }
     }
 
@@ -266,17 +309,31 @@ public struct SequenceTracker: Sendable {
 
     public static let maxSenders = 1024
     private var last: [String: UInt64] = [:]
+    // Most sockets hear from one sender at a time; remembering it skips hashing on every message.
+    private var recentSender: String? = nil
+    private var recentSequence: UInt64 = 0
 
     public init() {}
 
     public mutating func observe(sender: String, sequence: UInt64) -> Observation {
+        if sender == recentSender {
+            let previous = recentSequence
+            recentSequence = sequence
+            return Self.classify(previous: previous, sequence: sequence)
+        }
+        if let recentSender { last[recentSender] = recentSequence }
+        recentSender = sender
+        recentSequence = sequence
         guard let previous = last[sender] else {
             if last.count >= Self.maxSenders { last.removeAll(keepingCapacity: true) }
             last[sender] = sequence
             // The first message seen from a sender sets the baseline: we may have started after it.
             return .inOrder
         }
-        last[sender] = sequence
+        return Self.classify(previous: previous, sequence: sequence)
+    }
+
+    private static func classify(previous: UInt64, sequence: UInt64) -> Observation {
         if sequence == previous &+ 1 { return .inOrder }
         if sequence > previous { return .gap(missing: sequence - previous - 1) }
         return .reset

@@ -46,6 +46,20 @@ public protocol BusMessage: Sendable {
     static var messageType: MessageType { get }
     func encodePayload() throws(EnvelopeError) -> [UInt8]
     static func decodePayload(_ payload: [UInt8]) throws(EnvelopeError) -> Self
+    /// Appends the payload to a frame being built (saves a copy on the hot path).
+    func appendPayload(to writer: inout ScaleWriter) throws(EnvelopeError)
+    /// Decodes the payload found at `offset` in a whole frame (saves a copy on the hot path).
+    static func decodePayload(inFrame frame: [UInt8], at offset: Int) throws(EnvelopeError) -> Self
+}
+
+extension BusMessage {
+    public func appendPayload(to writer: inout ScaleWriter) throws(EnvelopeError) {
+        writer.writeBytes(try encodePayload())
+    }
+
+    public static func decodePayload(inFrame frame: [UInt8], at offset: Int) throws(EnvelopeError) -> Self {
+        try decodePayload(Array(frame[offset...]))
+    }
 }
 
 /// A data-path message, SCALE-encoded with the shared `ScaleWriter`/`ScaleReader`.
@@ -56,16 +70,24 @@ public protocol ScaleBusMessage: BusMessage {
 
 extension ScaleBusMessage {
     public func encodePayload() throws(EnvelopeError) -> [UInt8] {
-        var writer = ScaleWriter(capacity: 128)
+        var writer = ScaleWriter(capacity: 256)
         encode(scale: &writer)
         return writer.bytes
     }
 
     public static func decodePayload(_ payload: [UInt8]) throws(EnvelopeError) -> Self {
+        try decodePayload(inFrame: payload, at: 0)
+    }
+
+    public func appendPayload(to writer: inout ScaleWriter) throws(EnvelopeError) {
+        encode(scale: &writer)
+    }
+
+    public static func decodePayload(inFrame frame: [UInt8], at offset: Int) throws(EnvelopeError) -> Self {
         do {
-            var reader = ScaleReader(payload)
+            var reader = ScaleReader(frame, offset: offset)
             let value = try Self(scale: &reader)
-            try reader.expectEnd("\(messageType)")
+            try reader.expectEnd(messageType.description)
             return value
         } catch {
             throw .undecodablePayload(messageType, error.description)
@@ -79,15 +101,22 @@ public protocol JSONBusMessage: BusMessage, Codable {}
 extension JSONBusMessage {
     public func encodePayload() throws(EnvelopeError) -> [UInt8] {
         do {
-            return Array(try JSONEncoder().encode(self))
+            let encoder = JSONEncoder()
+            // Sorted keys: the same message always gives the same bytes (reproducible frames, stable tests).
+            encoder.outputFormatting = .sortedKeys
+            return Array(try encoder.encode(self))
         } catch {
             throw .undecodablePayload(Self.messageType, "JSON encoding failed: \(error)")
         }
     }
 
     public static func decodePayload(_ payload: [UInt8]) throws(EnvelopeError) -> Self {
+        try decodePayload(inFrame: payload, at: 0)
+    }
+
+    public static func decodePayload(inFrame frame: [UInt8], at offset: Int) throws(EnvelopeError) -> Self {
         do {
-            return try JSONDecoder().decode(Self.self, from: Data(payload))
+            return try JSONDecoder().decode(Self.self, from: Data(frame[offset...]))
         } catch {
             throw .undecodablePayload(messageType, "\(error)")
         }

@@ -101,6 +101,11 @@ public final class ControlServer: Sendable {
         loop.close()
     }
 
+    deinit {
+        // The loop thread would otherwise keep the socket (and a bound endpoint) alive forever.
+        loop.close()
+    }
+
     /// Waits until the socket is closed (the endpoint can be bound again).
     public func closed() async {
         await loop.closed()

@@ -103,6 +103,11 @@ public final class WorkerControlClient: Sendable {
         loop.close()
     }
 
+    deinit {
+        // The loop thread would otherwise keep the socket (and a bound endpoint) alive forever.
+        loop.close()
+    }
+
     /// Waits until the socket is closed.
     public func closed() async {
         await loop.closed()
