@@ -239,3 +239,33 @@ func isAlive(_ pid: Int32) -> Bool {
     let state = stat[stat.index(close, offsetBy: 2)]
     return state != "Z" && state != "X"
 }
+
+/// Runs the `supervisor` executable to completion (at most 10 s) and returns its exit status, stdout and stderr.
+func runSupervisorCommand(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: TerminationStatus?, stdout: String, stderr: String) {
+    let scratch = try ScratchDirectory()
+    defer { scratch.remove() }
+    let host = POSIXProcessHost()
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CHAIN_ALERTER_") }
+    env.merge(environment) { _, new in new }
+    let pid = try await host.spawn(ProcessSpec(
+        executable: "/bin/sh",
+        arguments: ["sh", "-c", "exec \"$0\" \"$@\" >\(scratch.path)/out 2>\(scratch.path)/err", BuildProducts.supervisor] + arguments,
+        environment: env
+    ))
+    let status = await withTaskGroup(of: TerminationStatus?.self) { group in
+        group.addTask {
+            for await exit in host.exits { return exit.status }
+            return nil
+        }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(10))
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+    if status == nil { kill(pid, SIGKILL) }
+    let read = { (name: String) in (try? String(contentsOfFile: scratch.path + "/" + name, encoding: .utf8)) ?? "" }
+    return (status, read("out"), read("err"))
+}

@@ -47,6 +47,28 @@ extension RealProcesses {
             }
         }
 
+        @Test func checkConfigPrintsTheRedactedConfigurationOrExits78() async throws {
+            let good = try await runSupervisorCommand(["check-config", "--slack=false", "--name", "Mainnet", "--state-dir", "/tmp/ca-check"])
+            #expect(good.status == .exited(0), "\(good.stderr)")
+            #expect(good.stdout.contains("name = \"Mainnet\""))
+            #expect(good.stdout.contains("state_dir = \"/tmp/ca-check\""))
+
+            let bad = try await runSupervisorCommand(["check-config", "--slack=false", "--node-rpc-url", "http://x"])
+            #expect(bad.status == .exited(78))
+            #expect(bad.stdout.isEmpty)
+            #expect(bad.stderr.contains("--node-rpc-url"))
+            #expect(bad.stderr.contains("Fix:"))
+
+            // Slack on (the default) without a secret file: 78, and the message says which option.
+            let secret = try await runSupervisorCommand(["check-config", "--slack-secret-path", "/nonexistent/slack-secret"])
+            #expect(secret.status == .exited(78))
+            #expect(secret.stderr.contains("--slack-secret-path"))
+
+            let typo = try await runSupervisorCommand(["--slack=false", "--nmae", "X"])
+            #expect(typo.status == .exited(78))
+            #expect(typo.stderr.contains("--nmae"))
+        }
+
         @Test func missingWorkerExecutableIsAnActionableError() async throws {
             try await withSupervisor(workerScript: nil, tuning: "", missingWorkers: true) { supervisor in
                 #expect(await supervisor.waitForExit(within: .seconds(15)) == .exited(1))
