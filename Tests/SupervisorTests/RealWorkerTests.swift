@@ -57,11 +57,12 @@ extension RealProcesses {
             }
         }
 
-        @Test func sigtermStopsWorkersInReverseOrderAndLeavesNoOrphans() async throws {
+        @Test(arguments: [SIGTERM, SIGINT])
+        func stopSignalStopsWorkersInReverseOrderAndLeavesNoOrphans(signal: Int32) async throws {
             try await withSupervisor(arguments: Self.nodes, tuning: "") { supervisor in
                 _ = try await supervisor.waitUntilAllReady(Self.names)
                 let sentAt = ContinuousClock.now
-                kill(supervisor.pid, SIGTERM)
+                kill(supervisor.pid, signal)
                 let status = await supervisor.waitForExit(within: .seconds(15))
                 #expect(status == .exited(0))
                 #expect(ContinuousClock.now - sentAt < .seconds(15))
@@ -70,6 +71,33 @@ extension RealProcesses {
                     .filter { $0.contains("stopping worker") }
                     .compactMap { line in Self.names.first { line.contains("worker=\($0) ") || line.hasSuffix("worker=\($0)") } }
                 #expect(stopped == ["node-watcher-0", "node-watcher-1", "fork-worker", "alert-worker", "notifier"])
+            }
+        }
+
+        @Test func workersGetTheirArgvEnvironmentAndOwnProcessGroup() async throws {
+            try await withSupervisor(arguments: Self.nodes + ["--name", "Argv Test"], tuning: "") { supervisor in
+                let pids = try await supervisor.waitUntilAllReady(Self.names)
+                func argv(_ pid: Int32) -> [String] {
+                    let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+                    return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                }
+                let forwarded = ["--slack=false", "--state-dir", supervisor.stateDirectory] + Self.nodes + ["--name", "Argv Test"]
+                #expect(argv(pids["notifier"]!) == ["notifier"] + forwarded)
+                #expect(argv(pids["node-watcher-1"]!) == ["node-watcher"] + forwarded + ["--watch-node", "ws://127.0.0.1:2"])
+                let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pids["fork-worker"]!)/exe")
+                #expect(exe == BuildProducts.directory + "/fork-worker")
+                let env = LaunchedSupervisor.environment(of: pids["node-watcher-1"]!)
+                #expect(env["CHAIN_ALERTER_CONTROL_ENDPOINT"] == "ipc://\(supervisor.stateDirectory)/control.sock")
+                #expect(env["CHAIN_ALERTER_WORKER_NAME"] == "node-watcher-1")
+                #expect(env["CHAIN_ALERTER_STATE_DIR"] == supervisor.stateDirectory)
+                #expect(env["CHAIN_ALERTER_SUPERVISOR_PID"] == String(supervisor.pid))
+                for pid in pids.values {
+                    #expect(getpgid(pid) == pid, "a worker leads its own process group")
+                    // The supervisor's descriptors (e.g. its state-directory lock) are not inherited.
+                    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+                    let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+                    #expect(!targets.contains(supervisor.stateDirectory + "/supervisor.lock"), "\(targets)")
+                }
             }
         }
 
