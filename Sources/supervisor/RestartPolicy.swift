@@ -1,31 +1,3 @@
-/// How a worker process ended, as `waitpid` reports it.
-enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
-    case exited(Int32)
-    case signaled(Int32)
-
-    /// The conventional exit code for "bad configuration, do not retry" (sysexits `EX_CONFIG`).
-    static let badConfigurationCode: Int32 = 78
-
-    var description: String {
-        switch self {
-        case .exited(let code): return "exited with code \(code)"
-        case .signaled(let signal): return "killed by signal \(signal)\(Self.signalName(signal).map { " (\($0))" } ?? "")"
-        }
-    }
-
-    private static func signalName(_ signal: Int32) -> String? {
-        switch signal {
-        case 1: return "SIGHUP"
-        case 2: return "SIGINT"
-        case 6: return "SIGABRT"
-        case 9: return "SIGKILL"
-        case 11: return "SIGSEGV"
-        case 15: return "SIGTERM"
-        default: return nil
-        }
-    }
-}
-
 /// A source of jitter: maps the nominal backoff delay to the delay actually used.
 /// Injected so that tests can pin it; production draws uniformly from `[ (1 - spread) * d, d ]`.
 struct BackoffJitter: Sendable {
