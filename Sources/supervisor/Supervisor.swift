@@ -57,6 +57,8 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         case control(ControlEvent<Channel.Peer>)
         case tick
         case shutdown(String)
+        /// The control socket's event stream ended while the supervisor still needed it.
+        case controlClosed
     }
 
     /// The graceful shutdown in progress: which group of workers is being stopped, and the overall deadline.
@@ -122,6 +124,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             },
             Task {
                 for await event in channel.events { sink.yield(.control(event)) }
+                if !Task.isCancelled { sink.yield(.controlClosed) }
             },
             Task {
                 while !Task.isCancelled {
@@ -142,6 +145,11 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
                 ticksHandled += 1
                 onLifecycle(.alive)
             case .shutdown(let reason): await beginShutdown(.completed(reason: reason))
+            case .controlClosed:
+                // Without the control socket no heartbeat arrives: every worker would look hung. Stop
+                // cleanly and exit 1 so that systemd restarts the whole tree with a fresh socket.
+                logger.critical("the control socket closed unexpectedly")
+                await beginShutdown(.failed("the control socket closed unexpectedly"))
             }
             await progress()
             if let outcome {

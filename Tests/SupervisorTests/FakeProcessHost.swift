@@ -43,6 +43,8 @@ final class FakeControlChannel: ControlChannel {
     }
 
     func inject(_ event: ControlEvent<String>) { continuation.yield(event) }
+    /// Simulates the control socket dying under the supervisor.
+    func breakDown() { continuation.finish() }
     func setCommandObserver(_ observer: @escaping @Sendable (String, SupervisorCommand) -> Void) {
         onCommand.withLock { $0 = observer }
     }

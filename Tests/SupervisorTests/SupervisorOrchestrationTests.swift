@@ -219,6 +219,16 @@ struct SupervisorOrchestrationTests {
         #expect(await world.host.log.filter { $0 == .spawnFailed("notifier") }.count == 4)
     }
 
+    @Test func controlSocketDyingStopsEverythingWithExit1() async throws {
+        let world = World()
+        try await world.waitUntilReady()
+        world.channel.breakDown()
+        let outcome = await world.run.value
+        #expect(outcome == .failed("the control socket closed unexpectedly"))
+        #expect(outcome.exitCode == 1)
+        #expect(await world.host.liveCount == 0)
+    }
+
     @Test func shutdownNeverOutlastsItsBudget() async throws {
         var settings = Self.settings()
         settings.stopTimeout = .seconds(30)
