@@ -58,9 +58,11 @@ struct RunCommand: AsyncParsableCommand {
         let systemd = SystemdLifecycle(notifier: SystemdNotifier(environment: environment)) { problem in
             logger.warning("sd_notify failed", metadata: ["error": "\(problem)"])
         }
+        var settings = SupervisorSettings.fromEnvironment(environment)
+        settings.notifierMayFinish = configuration.alertLimit != nil || configuration.testStartup
         let supervisor = Supervisor(
             lineup: lineup, host: POSIXProcessHost(), channel: channel, clock: ContinuousClock(),
-            settings: SupervisorSettings.fromEnvironment(environment), logger: logger,
+            settings: settings, logger: logger,
             onLifecycle: { systemd.handle($0) }
         )
         let signals = ShutdownSignals { name in supervisor.requestShutdown(reason: "received \(name)") }

@@ -211,7 +211,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         } else {
             logger.warning("worker exited unexpectedly", metadata: ["worker": "\(name)", "pid": "\(exit.pid)", "exit": "\(exit.status)"])
         }
-        if !wasStopping && workers[index].slot.role == .notifier && exit.status == .exited(0) {
+        if !wasStopping && settings.notifierMayFinish && workers[index].slot.role == .notifier && exit.status == .exited(0) {
             // The notifier exits 0 by itself only when its work is done (--alert-limit, --test-startup).
             workers[index].state = .stopped
             await beginShutdown(.completed(reason: "the notifier finished its work"))

@@ -20,6 +20,10 @@ struct SupervisorSettings: Sendable, Equatable {
     /// SIGTERM); whatever is still alive then is SIGKILLed and the supervisor exits.
     var shutdownBudget: Duration = .seconds(13)
     var restart = RestartSettings()
+    /// Whether the notifier may end the run by exiting 0 (it does so after `--alert-limit` alerts or
+    /// with `--test-startup`). Otherwise its exit 0 is an unexpected exit and it is restarted, so that
+    /// a bug can never silently stop the alerting with a "successful" exit.
+    var notifierMayFinish = false
 
     init() {}
 

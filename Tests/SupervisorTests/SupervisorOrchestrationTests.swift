@@ -165,11 +165,20 @@ struct SupervisorOrchestrationTests {
         #expect(await world.host.liveCount == 0)
     }
 
-    @Test func notifierFinishingEndsTheRunWithExitCode0() async throws {
-        let world = World(behaviours: ["notifier": [.exitsAfterReady(0)]])
+    @Test func notifierFinishingEndsTheRunWithExitCode0WithAnAlertLimit() async throws {
+        var settings = Self.settings()
+        settings.notifierMayFinish = true
+        let world = World(behaviours: ["notifier": [.exitsAfterReady(0)]], settings: settings)
         let outcome = await world.run.value
-        #expect(outcome.exitCode == 0)
+        #expect(outcome == .completed(reason: "the notifier finished its work"))
         #expect(await world.host.liveCount == 0)
+    }
+
+    @Test func notifierExiting0WithoutAnAlertLimitIsRestarted() async throws {
+        let world = World(behaviours: ["notifier": [.exitsAfterReady(0)]])
+        try await world.waitUntilReady()
+        #expect(await world.host.spawns(of: "notifier") == 2)
+        #expect(await world.stop() == .completed(reason: "test over"))
     }
 
     @Test func ctlRestartRestartsOnlyThatWorker() async throws {
