@@ -137,9 +137,21 @@ import Testing
         first.close()
         await first.closed()
         #expect(await firstElement(of: first.inbox) == nil)
-        #expect(throws: BusError.closed(socket: "in")) { try first.send([1]) }
+        let push = try BusLoop(name: "push", sockets: [SocketSpec(name: "out", kind: .push, attachments: [.connect(endpoint)])], logger: testLogger)
+        push.close()
+        await push.closed()
+        #expect(throws: BusError.closed(socket: "out")) { try push.send([1]) }
         let second = try BusLoop(name: "b", sockets: [SocketSpec(name: "in", kind: .pull, attachments: [.bind(endpoint)])], logger: testLogger)
         second.close()
+    }
+
+    @Test func sendingOnAReceiveOnlySocketIsRefused() throws {
+        let directory = makeSocketDirectory()
+        defer { removeDirectory(directory) }
+        let pull = try BusLoop(name: "pull", sockets: [SocketSpec(name: "in", kind: .pull, attachments: [.bind("ipc://\(directory)/p.sock")])],
+                               logger: testLogger)
+        defer { pull.close() }
+        #expect(throws: BusError.self) { try pull.send([1]) }
     }
 
     @Test func badEndpointsGiveActionableErrors() {

@@ -95,12 +95,14 @@ import Testing
         var writer = EnvelopeWriter(sender: "rogue")
         try rogue.send(try writer.seal(AlertDoorbell(highestRowID: 1, newRows: 1)))
         try rogue.send(try Envelope.encode(messageType: .workerHello, sender: "rogue", sequence: 3, payload: Array("{}".utf8)))
+        // Over the envelope limit but under the socket's: arrives, is counted as oversized.
+        try rogue.send([UInt8](repeating: 0xCA, count: Envelope.controlMaxFrameSize + 100))
         // Not even ZeroMQ: a plain Unix-socket client writing junk; libzmq drops the connection.
         try writeRawJunk(toUnixSocket: "\(directory)/control.sock")
 
         #expect(await eventually {
             metrics.malformed("control", .badMagic) == 1 && metrics.malformed("control", .unexpectedType) == 1
-                && metrics.malformed("control", .undecodablePayload) == 1
+                && metrics.malformed("control", .undecodablePayload) == 1 && metrics.malformed("control", .oversized) == 1
         })
 
         let client = try WorkerControlClient(endpoint: endpoint, worker: "fork-worker", role: .forkWorker, logger: testLogger,

@@ -183,6 +183,7 @@ public final class BusLoop: Sendable {
     public func send(_ payload: [UInt8], routingID: [UInt8]? = nil, on socket: BusSocketID? = nil) throws(BusError) {
         let index = socket?.index ?? 0
         let spec = specs[index]
+        if !spec.kind.canSend { throw .zmq(operation: "send on a \(spec.kind.rawValue) socket (\(spec.name))", endpoint: nil, errno: ENOTSUP) }
         let outcome: Result<Bool, BusError> = state.withLock { state in
             if state.stopping { return .failure(.closed(socket: spec.name)) }
             if state.queued[index] >= spec.outboundCapacity {
@@ -209,6 +210,7 @@ public final class BusLoop: Sendable {
         if payloads.isEmpty { return }
         let index = socket?.index ?? 0
         let spec = specs[index]
+        if !spec.kind.canSend { throw .zmq(operation: "send on a \(spec.kind.rawValue) socket (\(spec.name))", endpoint: nil, errno: ENOTSUP) }
         let outcome: Result<Bool, BusError> = state.withLock { state in
             if state.stopping { return .failure(.closed(socket: spec.name)) }
             if state.queued[index] + payloads.count > spec.outboundCapacity {
@@ -262,15 +264,20 @@ public final class BusLoop: Sendable {
 
     // MARK: loop-thread side
 
-    fileprivate func takeOutbound(completed: inout [Int]) -> (batch: [Outbound], stopping: Bool) {
-        var drained = 0
-        if Glibc.read(wakeFD, &drained, 8) < 0 { drained = 0 }
+    /// Takes what callers queued. `wakePending` stays set while batches keep coming, so callers skip
+    /// the eventfd write (a syscall and a wake-up each) while the loop is busy anyway; it is cleared
+    /// only when the queue is found empty, just before the loop may sleep.
+    fileprivate func takeOutbound(completed: inout [Int], woken: Bool) -> (batch: [Outbound], stopping: Bool) {
+        if woken {
+            var drained: UInt64 = 0
+            _ = Glibc.read(wakeFD, &drained, 8)
+        }
         return state.withLock { state in
             for index in completed.indices where completed[index] != 0 {
                 state.queued[index] -= completed[index]
                 completed[index] = 0
             }
-            state.wakePending = false
+            if state.outbound.isEmpty { state.wakePending = false }
             let batch = state.outbound
             state.outbound.removeAll(keepingCapacity: true)
             return (batch, state.stopping)
@@ -279,6 +286,8 @@ public final class BusLoop: Sendable {
 
     fileprivate func markStopped() {
         let waiters = state.withLock { state in
+            // Also after a poll failure: later sends must fail rather than queue into a dead loop.
+            state.stopping = true
             state.stopped = true
             let waiters = state.closeWaiters
             state.closeWaiters = []
@@ -323,6 +332,7 @@ public final class BusLoop: Sendable {
             for index in sockets.indices { items[index + 1].socket = sockets[index].handle }
             // Bounds one socket's turn so a flooded socket cannot starve the others or outbound sends.
             let receiveBatch = 1024
+            var busy = false
             while true {
                 var throttled = false
                 for index in sockets.indices {
@@ -339,16 +349,19 @@ public final class BusLoop: Sendable {
                     items[index + 1].revents = 0
                 }
                 items[0].revents = 0
-                // A throttled inbox frees up without waking us, so poll it again shortly.
-                let rc = zmq_poll(&items, Int32(items.count), throttled ? 5 : 1000)
+                // Busy: callers are not signalling (see takeOutbound), so only peek. A throttled inbox
+                // frees up without waking us, so poll it again shortly.
+                let rc = zmq_poll(&items, Int32(items.count), busy ? 0 : throttled ? 5 : 1000)
                 if rc < 0 {
                     let errno = zmq_errno()
                     if errno == EINTR { continue }
                     logger.error("bus loop poll failed; closing the loop", metadata: ["loop": "\(loop.name)", "errno": "\(errno)"])
                     break
                 }
-                let (batch, stopping) = loop.takeOutbound(completed: &completed)
+                let woken = items[0].revents & Int16(ZMQ_POLLIN) != 0
+                let (batch, stopping) = loop.takeOutbound(completed: &completed, woken: woken)
                 if stopping { break }
+                busy = !batch.isEmpty
                 for message in batch { pending[message.socket].append(message) }
 
                 for index in sockets.indices where items[index + 1].revents & Int16(ZMQ_POLLIN) != 0 {
@@ -371,27 +384,27 @@ public final class BusLoop: Sendable {
             var received = 0
             defer { deliver(batch, to: index) }
             while received < min(limit, room) {
-                let frames: [[UInt8]]
+                let parts: (first: [UInt8], second: [UInt8]?, extraFrames: Int)
                 do {
-                    guard let next = try socket.tryReceive() else { return }
-                    frames = next
+                    guard let next = try socket.tryReceivePair() else { return }
+                    parts = next
                 } catch {
                     logger.warning("bus receive failed", metadata: ["socket": "\(spec.name)", "error": "\(error)"])
                     return
                 }
                 received += 1
                 if spec.kind.receivesRoutingID {
-                    guard frames.count == 2 else {
+                    guard let payload = parts.second, parts.extraFrames == 0 else {
                         loop.metrics.malformedFrame(socket: spec.name, reason: .unexpectedFrameCount)
                         continue
                     }
-                    batch.append(BusFrame(routingID: frames[0], payload: frames[1]))
+                    batch.append(BusFrame(routingID: parts.first, payload: payload))
                 } else {
-                    guard frames.count == 1 else {
+                    guard parts.second == nil else {
                         loop.metrics.malformedFrame(socket: spec.name, reason: .unexpectedFrameCount)
                         continue
                     }
-                    batch.append(BusFrame(payload: frames[0]))
+                    batch.append(BusFrame(payload: parts.first))
                 }
             }
         }

@@ -35,7 +35,7 @@ public struct BlockSeen: ScaleBusMessage, Equatable {
     }
 
     public init(scale reader: inout ScaleReader) throws(ScaleError) {
-        node = try reader.readString("BlockSeen.node")
+        node = try readText(&reader, "BlockSeen.node")
         subscription = try readEnum(&reader, "BlockSeen.subscription")
         header = try reader.readByteVector("BlockSeen.header")
         receivedAtMilliseconds = try reader.readU64("BlockSeen.receivedAt")
@@ -195,7 +195,7 @@ public struct BlockData: ScaleBusMessage, Equatable {
         case 1:
             outcome = .notFound
         case 2:
-            outcome = .failed(message: try reader.readString("BlockData.error"))
+            outcome = .failed(message: try readText(&reader, "BlockData.error"))
         case let other:
             throw ScaleError(.invalidValue("variant \(other)"), offset: start, typeName: "BlockData.outcome")
         }
@@ -364,7 +364,7 @@ public struct NodeStatus: ScaleBusMessage, Equatable {
     }
 
     public init(scale reader: inout ScaleReader) throws(ScaleError) {
-        node = try reader.readString("NodeStatus.node")
+        node = try readText(&reader, "NodeStatus.node")
         connected = try reader.readBool("NodeStatus.connected")
         bestHeight = try readOptional(&reader, "NodeStatus.bestHeight") { (r: inout ScaleReader) throws(ScaleError) in
             try r.readU64("NodeStatus.bestHeight")
@@ -372,7 +372,7 @@ public struct NodeStatus: ScaleBusMessage, Equatable {
         rpcLatencyMilliseconds = try readOptional(&reader, "NodeStatus.rpcLatency") { (r: inout ScaleReader) throws(ScaleError) in
             try r.readU32("NodeStatus.rpcLatency")
         }
-        detail = try reader.readString("NodeStatus.detail")
+        detail = try readText(&reader, "NodeStatus.detail")
         observedAtMilliseconds = try reader.readU64("NodeStatus.observedAt")
     }
 }
@@ -407,4 +407,13 @@ private func readEnum<E: RawRepresentable>(_ reader: inout ScaleReader, _ typeNa
         throw ScaleError(.invalidValue("variant \(raw)"), offset: start, typeName: typeName)
     }
     return value
+}
+
+private func readText(_ reader: inout ScaleReader, _ typeName: String) throws(ScaleError) -> String {
+    let start = reader.offset
+    let bytes = try reader.readByteVector(typeName)
+    guard let text = decodeUTF8(bytes, 0 ..< bytes.count) else {
+        throw ScaleError(.invalidValue("invalid UTF-8"), offset: start, typeName: typeName)
+    }
+    return text
 }

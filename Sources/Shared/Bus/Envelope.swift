@@ -107,6 +107,8 @@ public enum EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct Envelope: Sendable, Equatable {
     /// Default bound on one frame: generous for block bodies and metadata, small enough to bound memory.
     public static let defaultMaxFrameSize = 32 << 20
+    /// Bound on control-plane frames: a few small JSON documents, never block data.
+    public static let controlMaxFrameSize = 1 << 20
 
     public var header: EnvelopeHeader
     public var payload: [UInt8]
@@ -163,7 +165,7 @@ public struct Envelope: Sendable, Equatable {
         }
         let senderStart = EnvelopeHeader.fixedSize
         let payloadStart = senderStart + senderLength
-        guard let sender = String(validating: frame[senderStart ..< payloadStart], as: UTF8.self) else { throw .invalidSender }
+        guard let sender = decodeUTF8(frame, senderStart ..< payloadStart) else { throw .invalidSender }
         let header = EnvelopeHeader(messageType: messageType, encoding: encoding, sender: sender, sequence: sequence,
                                     payloadLength: payloadLength)
         return (header, payloadStart)
@@ -208,6 +210,13 @@ public struct EnvelopeWriter: Sendable {
         while name.utf8.count > EnvelopeHeader.maxSenderLength { name.removeLast() }
         self.senderBytes = Array(name.utf8)
         self.sender = name
+    }
+
+    /// Seals a payload that is already encoded (forwarding, or bytes kept from a node), unchanged.
+    public mutating func seal(messageType: MessageType, payload: [UInt8]) throws(EnvelopeError) -> [UInt8] {
+        let frame = try Envelope.encode(messageType: messageType, sender: sender, sequence: lastSequence &+ 1, payload: payload)
+        lastSequence &+= 1
+        return frame
     }
 
     /// Builds the whole frame in one buffer: header, sender, then the payload written in place.
@@ -337,5 +346,20 @@ public struct SequenceTracker: Sendable {
         if sequence == previous &+ 1 { return .inOrder }
         if sequence > previous { return .gap(missing: sequence - previous - 1) }
         return .reset
+    }
+}
+
+/// UTF-8 bytes to a String, nil if invalid. Names are nearly always ASCII, and that check is far
+/// cheaper than the generic validating initialiser on the per-message path.
+func decodeUTF8(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+    bytes.withUnsafeBufferPointer { buffer in
+        let slice = UnsafeBufferPointer(rebasing: buffer[range])
+        var ascii = true
+        for byte in slice where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: slice, as: UTF8.self) }
+        return String(validating: slice, as: UTF8.self)
     }
 }

@@ -58,8 +58,10 @@ public struct SocketOptions: Sendable, Equatable {
     public var heartbeatTTLMilliseconds: Int32? = nil
     /// How long we wait for a heartbeat reply before dropping the connection.
     public var heartbeatTimeoutMilliseconds: Int32? = nil
-    /// Peers sending a bigger message are disconnected by libzmq; -1 means unlimited.
-    public var maxMessageSize: Int64 = Int64(Envelope.defaultMaxFrameSize)
+    /// Peers sending a bigger message are disconnected by libzmq; -1 means unlimited. Twice the
+    /// envelope limit by default: frames a little too big still arrive and are counted as `oversized`
+    /// by the `EnvelopeReader`, while absurd ones cannot exhaust memory.
+    public var maxMessageSize: Int64 = 2 * Int64(Envelope.defaultMaxFrameSize)
     /// Routing id of a DEALER (what the ROUTER on the other end sees); nil lets the ROUTER pick one.
     public var routingID: [UInt8]? = nil
     /// ROUTER only: report unroutable sends (EHOSTUNREACH) and full peers (EAGAIN) instead of dropping silently.
@@ -75,7 +77,7 @@ public struct SocketOptions: Sendable, Equatable {
         options.heartbeatIntervalMilliseconds = 1000
         options.heartbeatTTLMilliseconds = 3000
         options.heartbeatTimeoutMilliseconds = 3000
-        options.maxMessageSize = 1 << 20
+        options.maxMessageSize = 2 * Int64(Envelope.controlMaxFrameSize)
         return options
     }
 }
@@ -192,6 +194,35 @@ public final class ZMQSocket {
             if status != .sent { return status }
         }
         return try trySend(payload, more: false)
+    }
+
+    /// Receives one message of one or two frames without blocking (the bus's shapes: payload, or
+    /// routing id + payload); `extraFrames` counts any frames past the second, which are discarded.
+    func tryReceivePair() throws(BusError) -> (first: [UInt8], second: [UInt8]?, extraFrames: Int)? {
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        func take(_ flags: Int32) throws(BusError) -> [UInt8]? {
+            let rc = zmq_msg_recv(&message, handle, flags)
+            if rc < 0 {
+                let errno = zmq_errno()
+                if flags == ZMQ_DONTWAIT, errno == EAGAIN || errno == EINTR { return nil }
+                throw .zmq(operation: "receive", endpoint: nil, errno: errno)
+            }
+            let size = zmq_msg_size(&message)
+            if size == 0 { return [] }
+            return Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size))
+        }
+        guard let first = try take(ZMQ_DONTWAIT) else { return nil }
+        if zmq_msg_more(&message) == 0 { return (first, nil, 0) }
+        // Later parts of a multipart message are already here (delivery is atomic), so this never waits.
+        let second = try take(0) ?? []
+        var extra = 0
+        while zmq_msg_more(&message) != 0 {
+            _ = try take(0)
+            extra += 1
+        }
+        return (first, second, extra)
     }
 
     /// Receives one whole multipart message without blocking; nil when nothing is waiting.

@@ -53,7 +53,7 @@ public final class ControlServer: Sendable {
         let (events, continuation) = AsyncStream.makeStream(of: ControlServerEvent.self)
         self.events = events
         let inbox = loop.inbox
-        let maxFrameSize = Int(spec.options.maxMessageSize)
+        let maxFrameSize = Envelope.controlMaxFrameSize
         Task {
             var reader = EnvelopeReader(socket: Self.socketName, maxFrameSize: maxFrameSize, metrics: metrics)
             for await frame in inbox {

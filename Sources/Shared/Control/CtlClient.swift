@@ -66,7 +66,7 @@ public struct CtlClient: Sendable {
         let timeout = self.timeout
         let response = await withTaskGroup(of: CtlResponse?.self) { group in
             group.addTask {
-                var reader = EnvelopeReader(socket: "ctl")
+                var reader = EnvelopeReader(socket: "ctl", maxFrameSize: Envelope.controlMaxFrameSize)
                 for await frame in inbox {
                     if let response = reader.open(frame.payload, as: CtlResponse.self) { return response }
                     logger.debug("unexpected frame on the ctl socket dropped")

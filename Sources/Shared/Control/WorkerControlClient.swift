@@ -37,7 +37,7 @@ public final class WorkerControlClient: Sendable {
         let (commands, continuation) = AsyncStream.makeStream(of: SupervisorCommand.self)
         self.commands = commands
         let inbox = loop.inbox
-        let maxFrameSize = Int(spec.options.maxMessageSize)
+        let maxFrameSize = Envelope.controlMaxFrameSize
         Task {
             var reader = EnvelopeReader(socket: Self.socketName, maxFrameSize: maxFrameSize, metrics: metrics)
             for await frame in inbox {
