@@ -72,8 +72,11 @@ struct CtlCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Flag(help: "Print the answer as JSON (for scripts).")
         var json = false
+        @Option(help: "Also wait up to this many seconds until the new process is running (READY); exit 1 if it is not.")
+        var wait: Double?
 
         func run() async throws {
+            let before = wait == nil ? nil : try await connection.send(CtlRequest(command: "status")).workers?.first { $0.name == worker }
             let response = try await connection.send(CtlRequest(command: "restart", target: worker))
             if json {
                 print(String(decoding: try JSONEncoder().encode(response), as: UTF8.self))
@@ -81,6 +84,18 @@ struct CtlCommand: AsyncParsableCommand {
                 print(response.message)
             }
             if !response.ok { throw ExitCode(1) }
+            guard let wait else { return }
+            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                let row = try await connection.send(CtlRequest(command: "status")).workers?.first { $0.name == worker }
+                if let row, row.state == "running", let pid = row.pid, pid != before?.pid {
+                    if !json { print("\(worker) is running again (pid \(pid))") }
+                    return
+                }
+            }
+            FileHandle.standardError.write(Data("supervisor ctl: \(worker) is not running again after \(wait) s; see `supervisor ctl status` for its last exit\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -146,6 +146,12 @@ extension RealProcesses {
                 #expect(rows.first { $0.name == "alert-worker" }?.restarts == 1)
                 #expect(rows.first { $0.name == "notifier" }?.restarts == 0)
 
+                let waited = try await supervisor.ctl(["restart", "fork-worker", "--wait", "10"])
+                #expect(waited.status == .exited(0), "\(waited.output)")
+                let forkPID = try #require(supervisor.workers()["fork-worker"])
+                #expect(forkPID != pids["fork-worker"])
+                #expect(waited.output.contains("fork-worker is running again (pid \(forkPID))"))
+
                 let unknown = try await supervisor.ctl(["restart", "no-such-worker"])
                 #expect(unknown.status == .exited(1))
                 #expect(unknown.output.contains("node-watcher-0"))
