@@ -82,6 +82,8 @@ extension TypeRegistry {
             for _ in 0 ..< length { items.append(try decode(element, from: &reader, depth: depth + 1)) }
             return .sequence(items)
         case .tuple(let elements):
+            // `()` is a unit value, not an empty list: represent it like a field-less composite.
+            if elements.isEmpty { return .composite(ScaleComposite(typeId: typeId, fields: [])) }
             var items: [ScaleValue] = []
             items.reserveCapacity(elements.count)
             for element in elements { items.append(try decode(element, from: &reader, depth: depth + 1)) }
@@ -211,6 +213,7 @@ extension TypeRegistry {
             guard case .sequence(let items) = value, items.count == length else { throw mismatch() }
             for item in items { try encode(item, as: element, into: &writer, depth: depth + 1) }
         case .tuple(let elements):
+            if elements.isEmpty, case .composite(let c) = value, c.fields.isEmpty { return }
             guard case .sequence(let items) = value, items.count == elements.count else { throw mismatch() }
             for (element, item) in zip(elements, items) { try encode(item, as: element, into: &writer, depth: depth + 1) }
         case .compact:
