@@ -10,6 +10,8 @@ public enum MetadataError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidTypeRegistry(String)
     /// Something the decoder needs is missing or has an unexpected shape.
     case missing(String)
+    /// The data belongs to another runtime version than this metadata describes.
+    case specVersionMismatch(expected: UInt32, actual: UInt32?)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum MetadataError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let e): "malformed metadata: \(e)"
         case .invalidTypeRegistry(let detail): "invalid type registry: \(detail)"
         case .missing(let what): "metadata lacks \(what)"
+        case .specVersionMismatch(let expected, let actual):
+            "the data is from runtime spec version \(expected) but the metadata is for \(actual.map(String.init) ?? "an unknown spec version"); fetch the metadata of that runtime (state_getMetadata at the block)"
         }
     }
 }
@@ -205,6 +209,13 @@ public final class RuntimeMetadata: Sendable {
         } else {
             ss58Prefix = nil
         }
+    }
+
+    /// Fails unless this metadata describes runtime `specVersion` (as reported by `state_getRuntimeVersion` for the
+    /// block). SCALE has no type tags, so checking the version is the only complete defence against decoding
+    /// with the metadata of a byte-compatible but different runtime.
+    public func requireSpecVersion(_ specVersion: UInt32) throws(MetadataError) {
+        if self.specVersion != specVersion { throw .specVersionMismatch(expected: specVersion, actual: self.specVersion) }
     }
 
     /// The pallet with this index, if the runtime has one.
