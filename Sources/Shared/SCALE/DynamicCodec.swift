@@ -40,6 +40,11 @@ extension TypeRegistry {
         case .primitive(let primitive):
             return try decodePrimitive(primitive, from: &reader)
         case .composite(let fields):
+            // Wrappers with one unnamed field (AccountId32, H256, Perbill, BoundedVec, ...) are transparent: the
+            // normalized form drops them anyway, and skipping the field array halves allocations on real blocks.
+            if fields.count == 1, fields[0].name == nil {
+                return try decode(fields[0].typeId, from: &reader, depth: depth + 1)
+            }
             var decoded: [ScaleField] = []
             decoded.reserveCapacity(fields.count)
             for field in fields {
@@ -160,14 +165,16 @@ extension TypeRegistry {
             throw ScaleError(.truncated(needed: byteCount, available: reader.remaining), offset: start, typeName: typeName)
         }
         let storeBytes = storeBits / 8
-        var bits: [Bool] = []
-        bits.reserveCapacity(bitCount)
-        for _ in 0 ..< words {
-            let word = try reader.readLE(width: storeBytes, typeName)
-            for bit in 0 ..< storeBits where bits.count < bitCount {
+        var words64: [UInt64] = []
+        words64.reserveCapacity(words)
+        for _ in 0 ..< words { words64.append(try reader.readLE(width: storeBytes, typeName)) }
+        let bits = [Bool](unsafeUninitializedCapacity: bitCount) { buffer, initialized in
+            for i in 0 ..< bitCount {
+                let bit = i % storeBits
                 let shift = order == .lsb0 ? bit : storeBits - 1 - bit
-                bits.append((word >> UInt64(shift)) & 1 == 1)
+                buffer[i] = (words64[i / storeBits] >> UInt64(shift)) & 1 == 1
             }
+            initialized = bitCount
         }
         return .bits(bits)
     }
@@ -190,6 +197,15 @@ extension TypeRegistry {
         case .primitive(let primitive):
             try encodePrimitive(value, primitive, into: &writer, typeName: type.displayName)
         case .composite(let fields):
+            if fields.count == 1, fields[0].name == nil {
+                // Transparent wrapper; also accept an explicit one-field composite built by hand.
+                if case .composite(let c) = value, c.typeId == typeId, c.fields.count == 1 {
+                    try encode(c.fields[0].value, as: fields[0].typeId, into: &writer, depth: depth + 1)
+                } else {
+                    try encode(value, as: fields[0].typeId, into: &writer, depth: depth + 1)
+                }
+                return
+            }
             guard case .composite(let c) = value, c.fields.count == fields.count else { throw mismatch() }
             for (field, item) in zip(fields, c.fields) { try encode(item.value, as: field.typeId, into: &writer, depth: depth + 1) }
         case .variant:
