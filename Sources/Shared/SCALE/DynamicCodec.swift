@@ -32,72 +32,92 @@ extension TypeRegistry {
         guard typeId >= 0, typeId < types.count else {
             throw ScaleError(.unknownTypeId(typeId), offset: reader.offset, typeName: "type \(typeId)")
         }
-        let type = types[typeId]
+        // The registry keeps every type alive for its own lifetime, so the hot path skips retaining it.
+        unowned(unsafe) let type = types[typeId]
         if depth > Self.maxDepth {
             throw ScaleError(.tooDeep(Self.maxDepth), offset: reader.offset, typeName: type.displayName)
         }
-        switch type.shape {
-        case .primitive(let primitive):
-            return try decodePrimitive(primitive, from: &reader)
-        case .composite(let fields):
-            // Wrappers with one unnamed field (AccountId32, H256, Perbill, BoundedVec, ...) are transparent: the
-            // normalized form drops them anyway, and skipping the field array halves allocations on real blocks.
-            if fields.count == 1, fields[0].name == nil {
-                return try decode(fields[0].typeId, from: &reader, depth: depth + 1)
+        // Reads below pass a constant type name and the error is renamed on the way out, which keeps the
+        // success path free of string reference counting.
+        do throws(ScaleError) {
+            switch type.shape {
+            case .primitive(let primitive):
+                return try decodePrimitive(primitive, from: &reader)
+            case .composite:
+                let ids = type.fieldTypeIds
+                // Wrappers with one unnamed field (AccountId32, H256, Perbill, BoundedVec, ...) are transparent: the
+                // normalized form drops them anyway, and skipping the field array halves allocations on real blocks.
+                if ids.count == 1, type.fieldNames[0] == nil {
+                    return try decode(ids[0], from: &reader, depth: depth + 1)
+                }
+                return .composite(ScaleComposite(typeId: typeId, fields: try decodeFields(ids, type.fieldNames, from: &reader, depth: depth)))
+            case .variant(let variants, let byIndex):
+                let start = reader.offset
+                guard start < reader.bytes.count else {
+                    throw ScaleError(.truncated(needed: 1, available: 0), offset: start, typeName: type.displayName)
+                }
+                let index = reader.bytes[start]
+                reader.offset = start + 1
+                let position = Int(byIndex[Int(index)])
+                guard position >= 0 else {
+                    throw ScaleError(.unknownVariant(Int(index)), offset: start, typeName: type.displayName)
+                }
+                let fields = try decodeFields(type.variantFieldTypeIds[position], type.variantFieldNames[position], from: &reader, depth: depth)
+                return .variant(ScaleVariant(typeId: typeId, index: index, name: variants[position].name, fields: fields))
+            case .sequence(let element):
+                if type.isByteSequence {
+                    return .bytes(try reader.readByteVector(""))
+                }
+                let count = try reader.readLength("", minimumElementSize: max(minimumSizes[element], 1))
+                var items: [ScaleValue] = []
+                items.reserveCapacity(count)
+                for _ in 0 ..< count { items.append(try decode(element, from: &reader, depth: depth + 1)) }
+                return .sequence(items)
+            case .array(let length, let element):
+                if type.isByteSequence {
+                    return .bytes(try reader.readBytes(length, ""))
+                }
+                // Metadata is outside input too: an absurd array length is refused before looping over it.
+                if length > reader.maxLength {
+                    throw ScaleError(.lengthTooLarge(length), offset: reader.offset, typeName: "")
+                }
+                let needed = length.multipliedReportingOverflow(by: minimumSizes[element])
+                if needed.overflow || needed.partialValue > reader.remaining {
+                    throw ScaleError(.truncated(needed: needed.overflow ? Int.max : needed.partialValue, available: reader.remaining), offset: reader.offset, typeName: "")
+                }
+                var items: [ScaleValue] = []
+                items.reserveCapacity(length)
+                for _ in 0 ..< length { items.append(try decode(element, from: &reader, depth: depth + 1)) }
+                return .sequence(items)
+            case .tuple(let elements):
+                // `()` is a unit value, not an empty list: represent it like a field-less composite.
+                if elements.isEmpty { return .composite(ScaleComposite(typeId: typeId, fields: [])) }
+                var items: [ScaleValue] = []
+                items.reserveCapacity(elements.count)
+                for element in elements { items.append(try decode(element, from: &reader, depth: depth + 1)) }
+                return .sequence(items)
+            case .compact(let inner):
+                return try decodeCompact(inner, typeName: "", from: &reader)
+            case .bitSequence(let storeBits, let order):
+                return try decodeBits(storeBits: storeBits, order: order, typeName: "", from: &reader)
             }
-            var decoded: [ScaleField] = []
-            decoded.reserveCapacity(fields.count)
-            for field in fields {
-                decoded.append(ScaleField(name: field.name, value: try decode(field.typeId, from: &reader, depth: depth + 1)))
+        } catch {
+            // Errors from nested types already carry their own name; only unnamed (local) ones get this type's.
+            if error.typeName.isEmpty {
+                throw ScaleError(error.reason, offset: error.offset, typeName: type.displayName)
             }
-            return .composite(ScaleComposite(typeId: typeId, fields: decoded))
-        case .variant(let variants, let byIndex):
-            let start = reader.offset
-            let index = try reader.readU8(type.displayName)
-            let position = Int(byIndex[Int(index)])
-            guard position >= 0 else {
-                throw ScaleError(.unknownVariant(Int(index)), offset: start, typeName: type.displayName)
-            }
-            let variant = variants[position]
-            var decoded: [ScaleField] = []
-            decoded.reserveCapacity(variant.fields.count)
-            for field in variant.fields {
-                decoded.append(ScaleField(name: field.name, value: try decode(field.typeId, from: &reader, depth: depth + 1)))
-            }
-            return .variant(ScaleVariant(typeId: typeId, index: index, name: variant.name, fields: decoded))
-        case .sequence(let element):
-            if type.isByteSequence {
-                return .bytes(try reader.readByteVector(type.displayName))
-            }
-            let count = try reader.readLength(type.displayName, minimumElementSize: max(minimumSizes[element], 1))
-            var items: [ScaleValue] = []
-            items.reserveCapacity(count)
-            for _ in 0 ..< count { items.append(try decode(element, from: &reader, depth: depth + 1)) }
-            return .sequence(items)
-        case .array(let length, let element):
-            if type.isByteSequence {
-                return .bytes(try reader.readBytes(length, type.displayName))
-            }
-            let needed = length.multipliedReportingOverflow(by: minimumSizes[element])
-            if needed.overflow || needed.partialValue > reader.remaining {
-                throw ScaleError(.truncated(needed: needed.overflow ? Int.max : needed.partialValue, available: reader.remaining), offset: reader.offset, typeName: type.displayName)
-            }
-            var items: [ScaleValue] = []
-            items.reserveCapacity(length)
-            for _ in 0 ..< length { items.append(try decode(element, from: &reader, depth: depth + 1)) }
-            return .sequence(items)
-        case .tuple(let elements):
-            // `()` is a unit value, not an empty list: represent it like a field-less composite.
-            if elements.isEmpty { return .composite(ScaleComposite(typeId: typeId, fields: [])) }
-            var items: [ScaleValue] = []
-            items.reserveCapacity(elements.count)
-            for element in elements { items.append(try decode(element, from: &reader, depth: depth + 1)) }
-            return .sequence(items)
-        case .compact(let inner):
-            return try decodeCompact(inner, typeName: type.displayName, from: &reader)
-        case .bitSequence(let storeBits, let order):
-            return try decodeBits(storeBits: storeBits, order: order, typeName: type.displayName, from: &reader)
+            throw error
         }
+    }
+
+    @inline(__always)
+    private func decodeFields(_ ids: [Int], _ names: [String?], from reader: inout ScaleReader, depth: Int) throws(ScaleError) -> [ScaleField] {
+        var decoded: [ScaleField] = []
+        decoded.reserveCapacity(ids.count)
+        for i in 0 ..< ids.count {
+            decoded.append(ScaleField(name: names[i], value: try decode(ids[i], from: &reader, depth: depth + 1)))
+        }
+        return decoded
     }
 
     @inline(__always)
