@@ -116,6 +116,8 @@ public struct TypeRegistry: Sendable {
     public let types: [PortableType]
     /// The fewest bytes any value of each type can occupy; bounds declared lengths before allocating.
     let minimumSizes: [Int]
+    /// Flat tables for the decoder's hot path.
+    let plan: DecodePlan
 
     /// Builds the registry; type ids must be dense (0..<n in some order), as every metadata producer emits them.
     init(raw: [(id: Int, path: [String], parameters: [(name: String, typeId: Int?)], shape: TypeShape)]) throws(MetadataError) {
@@ -187,6 +189,7 @@ public struct TypeRegistry: Sendable {
         }
         for id in 0 ..< built.count { _ = minimumSize(id, 0) }
         minimumSizes = sizes
+        plan = DecodePlan(built)
     }
 
     private static func baseName(_ path: [String], shape: TypeShape, primitive: (Int) -> ScalePrimitive?) -> String {

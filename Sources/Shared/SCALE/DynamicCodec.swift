@@ -32,51 +32,51 @@ extension TypeRegistry {
         guard typeId >= 0, typeId < types.count else {
             throw ScaleError(.unknownTypeId(typeId), offset: reader.offset, typeName: "type \(typeId)")
         }
-        // The registry keeps every type alive for its own lifetime, so the hot path skips retaining it.
-        unowned(unsafe) let type = types[typeId]
         if depth > Self.maxDepth {
-            throw ScaleError(.tooDeep(Self.maxDepth), offset: reader.offset, typeName: type.displayName)
+            throw ScaleError(.tooDeep(Self.maxDepth), offset: reader.offset, typeName: types[typeId].displayName)
         }
-        // Reads below pass a constant type name and the error is renamed on the way out, which keeps the
-        // success path free of string reference counting.
+        // Reads below pass an empty type name and the error is renamed on the way out, which keeps the success
+        // path free of string reference counting; the plan's flat tables keep it free of other retains too.
         do throws(ScaleError) {
-            switch type.shape {
-            case .primitive(let primitive):
-                return try decodePrimitive(primitive, from: &reader)
-            case .composite:
-                let ids = type.fieldTypeIds
+            let node = plan.nodes[typeId]
+            switch node.kind {
+            case .primitive:
+                return try decodePrimitive(ScalePrimitive(rawValue: node.primitive) ?? .u8, from: &reader)
+            case .wrapper:
                 // Wrappers with one unnamed field (AccountId32, H256, Perbill, BoundedVec, ...) are transparent: the
                 // normalized form drops them anyway, and skipping the field array halves allocations on real blocks.
-                if ids.count == 1, type.fieldNames[0] == nil {
-                    return try decode(ids[0], from: &reader, depth: depth + 1)
-                }
-                return .composite(ScaleComposite(typeId: typeId, fields: try decodeFields(ids, type.fieldNames, from: &reader, depth: depth)))
-            case .variant(let variants, let byIndex):
+                return try decode(Int(node.a), from: &reader, depth: depth + 1)
+            case .composite:
+                let fields = try decodeFields(start: Int(node.a), count: Int(node.b), from: &reader, depth: depth)
+                return .composite(ScaleComposite(typeId: typeId, fields: fields))
+            case .variant:
                 let start = reader.offset
                 guard start < reader.bytes.count else {
-                    throw ScaleError(.truncated(needed: 1, available: 0), offset: start, typeName: type.displayName)
+                    throw ScaleError(.truncated(needed: 1, available: 0), offset: start, typeName: "")
                 }
                 let index = reader.bytes[start]
                 reader.offset = start + 1
-                let position = Int(byIndex[Int(index)])
-                guard position >= 0 else {
-                    throw ScaleError(.unknownVariant(Int(index)), offset: start, typeName: type.displayName)
+                let slotIndex = Int(plan.variantTable[Int(node.a) + Int(index)])
+                guard slotIndex >= 0 else {
+                    throw ScaleError(.unknownVariant(Int(index)), offset: start, typeName: "")
                 }
-                let fields = try decodeFields(type.variantFieldTypeIds[position], type.variantFieldNames[position], from: &reader, depth: depth)
-                return .variant(ScaleVariant(typeId: typeId, index: index, name: variants[position].name, fields: fields))
-            case .sequence(let element):
-                if type.isByteSequence {
-                    return .bytes(try reader.readByteVector(""))
-                }
+                let slot = plan.variantSlots[slotIndex]
+                let fields = try decodeFields(start: Int(slot.fieldStart), count: Int(slot.fieldCount), from: &reader, depth: depth)
+                return .variant(ScaleVariant(typeId: typeId, index: index, name: plan.variantNames[Int(slot.nameIndex)], fields: fields))
+            case .bytesSequence:
+                return .bytes(try reader.readByteVector(""))
+            case .sequence:
+                let element = Int(node.a)
                 let count = try reader.readLength("", minimumElementSize: max(minimumSizes[element], 1))
                 var items: [ScaleValue] = []
                 items.reserveCapacity(count)
                 for _ in 0 ..< count { items.append(try decode(element, from: &reader, depth: depth + 1)) }
                 return .sequence(items)
-            case .array(let length, let element):
-                if type.isByteSequence {
-                    return .bytes(try reader.readBytes(length, ""))
-                }
+            case .bytesArray:
+                return .bytes(try reader.readBytes(Int(node.b), ""))
+            case .array:
+                let element = Int(node.a)
+                let length = Int(node.b)
                 // Metadata is outside input too: an absurd array length is refused before looping over it.
                 if length > reader.maxLength {
                     throw ScaleError(.lengthTooLarge(length), offset: reader.offset, typeName: "")
@@ -89,33 +89,35 @@ extension TypeRegistry {
                 items.reserveCapacity(length)
                 for _ in 0 ..< length { items.append(try decode(element, from: &reader, depth: depth + 1)) }
                 return .sequence(items)
-            case .tuple(let elements):
+            case .tuple:
                 // `()` is a unit value, not an empty list: represent it like a field-less composite.
-                if elements.isEmpty { return .composite(ScaleComposite(typeId: typeId, fields: [])) }
+                if node.b == 0 { return .composite(ScaleComposite(typeId: typeId, fields: [])) }
                 var items: [ScaleValue] = []
-                items.reserveCapacity(elements.count)
-                for element in elements { items.append(try decode(element, from: &reader, depth: depth + 1)) }
+                items.reserveCapacity(Int(node.b))
+                for slot in Int(node.a) ..< Int(node.a) + Int(node.b) {
+                    items.append(try decode(Int(plan.fieldTypes[slot]), from: &reader, depth: depth + 1))
+                }
                 return .sequence(items)
-            case .compact(let inner):
-                return try decodeCompact(inner, typeName: "", from: &reader)
-            case .bitSequence(let storeBits, let order):
-                return try decodeBits(storeBits: storeBits, order: order, typeName: "", from: &reader)
+            case .compact:
+                return try decodeCompact(Int(node.a), typeName: "", from: &reader)
+            case .bits:
+                return try decodeBits(storeBits: Int(node.a), order: node.b == 1 ? .msb0 : .lsb0, typeName: "", from: &reader)
             }
         } catch {
             // Errors from nested types already carry their own name; only unnamed (local) ones get this type's.
             if error.typeName.isEmpty {
-                throw ScaleError(error.reason, offset: error.offset, typeName: type.displayName)
+                throw ScaleError(error.reason, offset: error.offset, typeName: types[typeId].displayName)
             }
             throw error
         }
     }
 
     @inline(__always)
-    private func decodeFields(_ ids: [Int], _ names: [String?], from reader: inout ScaleReader, depth: Int) throws(ScaleError) -> [ScaleField] {
+    private func decodeFields(start: Int, count: Int, from reader: inout ScaleReader, depth: Int) throws(ScaleError) -> [ScaleField] {
         var decoded: [ScaleField] = []
-        decoded.reserveCapacity(ids.count)
-        for i in 0 ..< ids.count {
-            decoded.append(ScaleField(name: names[i], value: try decode(ids[i], from: &reader, depth: depth + 1)))
+        decoded.reserveCapacity(count)
+        for slot in start ..< start + count {
+            decoded.append(ScaleField(name: plan.fieldNames[slot], value: try decode(Int(plan.fieldTypes[slot]), from: &reader, depth: depth + 1)))
         }
         return decoded
     }
@@ -185,14 +187,24 @@ extension TypeRegistry {
             throw ScaleError(.truncated(needed: byteCount, available: reader.remaining), offset: start, typeName: typeName)
         }
         let storeBytes = storeBits / 8
-        var words64: [UInt64] = []
-        words64.reserveCapacity(words)
-        for _ in 0 ..< words { words64.append(try reader.readLE(width: storeBytes, typeName)) }
+        let base = reader.offset
+        reader.offset += byteCount
+        // Bits are read straight from the input: word w's byte k holds bits 8k..8k+7 of that word (little-endian).
         let bits = [Bool](unsafeUninitializedCapacity: bitCount) { buffer, initialized in
-            for i in 0 ..< bitCount {
-                let bit = i % storeBits
-                let shift = order == .lsb0 ? bit : storeBits - 1 - bit
-                buffer[i] = (words64[i / storeBits] >> UInt64(shift)) & 1 == 1
+            reader.bytes.withUnsafeBufferPointer { input in
+                var i = 0
+                var word = 0
+                while i < bitCount {
+                    let wordBase = base + word * storeBytes
+                    var bit = 0
+                    while bit < storeBits, i < bitCount {
+                        let position = order == .lsb0 ? bit : storeBits - 1 - bit
+                        buffer[i] = (input[wordBase + position >> 3] >> UInt8(position & 7)) & 1 == 1
+                        bit += 1
+                        i += 1
+                    }
+                    word += 1
+                }
             }
             initialized = bitCount
         }
