@@ -64,12 +64,6 @@ public final class PortableType: Sendable {
     public let isByteSequence: Bool
     /// Human-readable type name for error messages (`sp_runtime::generic::era::Era`, `Vec<u8>`, `u32`).
     public let displayName: String
-    /// Decode plan: field type ids and names of a composite, flattened so the hot loop copies no `TypeField`.
-    let fieldTypeIds: [Int]
-    let fieldNames: [String?]
-    /// Decode plan for enums, by position in `variants`.
-    let variantFieldTypeIds: [[Int]]
-    let variantFieldNames: [[String?]]
 
     init(id: Int, path: [String], parameters: [(name: String, typeId: Int?)], shape: TypeShape, isByteSequence: Bool, displayName: String) {
         self.id = id
@@ -78,23 +72,6 @@ public final class PortableType: Sendable {
         self.shape = shape
         self.isByteSequence = isByteSequence
         self.displayName = displayName
-        switch shape {
-        case .composite(let fields):
-            fieldTypeIds = fields.map(\.typeId)
-            fieldNames = fields.map(\.name)
-            variantFieldTypeIds = []
-            variantFieldNames = []
-        case .variant(let variants, _):
-            fieldTypeIds = []
-            fieldNames = []
-            variantFieldTypeIds = variants.map { $0.fields.map(\.typeId) }
-            variantFieldNames = variants.map { $0.fields.map(\.name) }
-        default:
-            fieldTypeIds = []
-            fieldNames = []
-            variantFieldTypeIds = []
-            variantFieldNames = []
-        }
     }
 
     /// The variant with the given index, if this is an enum that defines it.
