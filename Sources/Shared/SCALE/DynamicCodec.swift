@@ -192,6 +192,11 @@ extension TypeRegistry {
         // Bits are read straight from the input: word w's byte k holds bits 8k..8k+7 of that word (little-endian).
         let bits = [Bool](unsafeUninitializedCapacity: bitCount) { buffer, initialized in
             reader.bytes.withUnsafeBufferPointer { input in
+                if order == .lsb0 {
+                    // With little-endian words, Lsb0 bit i is always bit i%8 of byte i/8, whatever the store size.
+                    for i in 0 ..< bitCount { buffer[i] = (input[base + i >> 3] >> UInt8(i & 7)) & 1 == 1 }
+                    return
+                }
                 var i = 0
                 var word = 0
                 while i < bitCount {
