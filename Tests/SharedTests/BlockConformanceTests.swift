@@ -98,6 +98,11 @@ struct BlockConformanceTests {
         #expect(!timestamp.isSigned && timestamp.signer == nil)
         let header = try BlockHeader(scale: b1000.headerBytes)
         #expect(header.subspaceSlot == 6012)
+        #expect(header.firstPreRuntimeSlot == 6012)
+        let block = try metadata.decodeBlock(header: b1000.headerBytes, extrinsics: b1000.extrinsics, events: b1000.events)
+        #expect(block.timestamp == 1_750_000_000_000)
+        #expect(Hex.encode(block.hash) == b1000.hash)
+        #expect(block.events(ofExtrinsic: 0).last?.name == "ExtrinsicSuccess")
         #expect(header.subspaceSolutionRange != nil)
         let events = try metadata.decodeEvents(try #require(b1000.events))
         let votes = events.filter { $0.pallet == "Subspace" && $0.name == "FarmerVote" }

@@ -121,6 +121,22 @@ import Testing
         #expect(throws: ScaleEncodingError.self) { try Self.registry.encode(.bytes([1, 2]), as: 8) }
     }
 
+    /// Spec 1.3: the 32-byte account id is found through wrappers, variants, u8 sequences, bit sequences, u256.
+    @Test func accountIdRule() {
+        let id = [UInt8](0 ..< 32)
+        #expect(ScaleValue.bytes(id).accountId32 == id)
+        let multiAddress = ScaleValue.variant(ScaleVariant(typeId: 0, index: 0, name: "Id", fields: [ScaleField(name: nil, value: .bytes(id))]))
+        #expect(multiAddress.accountId32 == id)
+        #expect(ScaleValue.sequence(id.map { .unsigned(UInt128($0)) }).accountId32 == id)
+        #expect(ScaleValue.bytes([9] + id).accountId32 == id)
+        #expect(ScaleValue.unsigned256(UInt256(littleEndian: id)).accountId32 == id)
+        var bits = [Bool](repeating: false, count: 256)
+        bits[8] = true
+        #expect(ScaleValue.bits(bits).accountId32?[1] == 1)
+        #expect(ScaleValue.bytes([1, 2, 3]).accountId32 == nil)
+        #expect(ScaleValue.unsigned(5).accountId32 == nil)
+    }
+
     @Test func hashingAndHex() {
         #expect(Hex.encode(SubstrateHash.blake2b256([])) == "0x0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8")
         #expect(Hex.encode(SubstrateHash.twox128(Array("System".utf8))) == "0x26aa394eea5630e07c48ae0c9558cef7")

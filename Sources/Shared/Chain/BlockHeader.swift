@@ -140,6 +140,18 @@ public struct BlockHeader: Sendable, Hashable {
         return nil
     }
 
+    /// The slot as the alerter reads it (spec 3.1): the first `PreRuntime` item whatever its engine, byte 0 = 0,
+    /// bytes 1...8 the slot as u64 little-endian; nil otherwise.
+    public var firstPreRuntimeSlot: UInt64? {
+        for case .preRuntime(_, let data) in digest {
+            guard data.count >= 9, data[0] == 0 else { return nil }
+            var slot: UInt64 = 0
+            for i in (1 ... 8).reversed() { slot = slot << 8 | UInt64(data[i]) }
+            return slot
+        }
+        return nil
+    }
+
     /// The Subspace consensus logs (`Consensus` items with engine `SUB_`).
     public var subspaceConsensusLogs: [SubspaceConsensusLog] {
         var logs: [SubspaceConsensusLog] = []

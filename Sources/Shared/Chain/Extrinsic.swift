@@ -87,8 +87,12 @@ public struct DecodedExtrinsic: Sendable, Hashable {
 
     public var isSigned: Bool { signature != nil }
 
-    /// The signer's AccountId32 when the address is `MultiAddress::Id` or a plain AccountId32.
-    public var signer: [UInt8]? { signature?.address.accountId32 }
+    /// The signer's AccountId32 when the address is `MultiAddress::Id` (or a plain AccountId32 address type).
+    public var signer: [UInt8]? {
+        guard let address = signature?.address else { return nil }
+        if case .variant(let v) = address, v.name != "Id" { return nil }
+        return address.accountId32
+    }
 
     /// The extrinsic hash: blake2b-256 of the complete bytes, including the length prefix.
     public var hash: [UInt8] { SubstrateHash.blake2b256(bytes) }

@@ -129,16 +129,45 @@ public enum ScaleValue: Sendable, Hashable {
         return nil
     }
 
-    /// A 32-byte account: `AccountId32`, a raw `[u8; 32]`, or `MultiAddress::Id(AccountId32)` (spec 1.3).
+    /// A 32-byte account id from a decoded value, by the rule of spec 1.3: unwrap composites with one element and
+    /// variants (taking their fields); then bytes, a composite/sequence of integers that fit in u8, a 256-bit bit
+    /// sequence or a u256/i256 give the bytes; 33 bytes lose their first (tag) byte; the result must be 32 bytes.
+    /// Covers `AccountId32`, `[u8; 32]`, `MultiAddress::Id(..)`, `FarmerVote.public_key`.
     public var accountId32: [UInt8]? {
-        switch unwrapped {
-        case .bytes(let b) where b.count == 32:
-            return b
-        case .variant(let v) where v.name == "Id" && v.fields.count == 1:
-            return v.fields[0].value.accountId32
-        default:
-            return nil
+        var current = self
+        var hops = 0
+        while hops < 64 {
+            hops += 1
+            switch current {
+            case .composite(let c) where c.fields.count == 1: current = c.fields[0].value
+            case .variant(let v) where v.fields.count == 1: current = v.fields[0].value
+            case .variant(let v) where v.fields.count > 1: current = .sequence(v.fields.map(\.value))
+            case .sequence(let items) where items.count == 1: current = items[0]
+            default: hops = Int.max
+            }
+            if hops == Int.max { break }
         }
+        var bytes: [UInt8]
+        switch current {
+        case .bytes(let b): bytes = b
+        case .sequence(let items): bytes = []
+            for item in items {
+                guard case .unsigned(let v) = item, v <= 0xff else { return nil }
+                bytes.append(UInt8(v))
+            }
+        case .composite(let c): bytes = []
+            for field in c.fields {
+                guard case .unsigned(let v) = field.value, v <= 0xff else { return nil }
+                bytes.append(UInt8(v))
+            }
+        case .bits(let bits) where bits.count == 256:
+            bytes = [UInt8](repeating: 0, count: 32)
+            for (i, bit) in bits.enumerated() where bit { bytes[i >> 3] |= 1 << UInt8(i & 7) }
+        case .unsigned256(let v), .signed256(let v): bytes = v.littleEndianBytes
+        default: return nil
+        }
+        if bytes.count == 33 { bytes.removeFirst() }
+        return bytes.count == 32 ? bytes : nil
     }
 
     /// The variant name of an enum value (looking through single-field wrappers).
