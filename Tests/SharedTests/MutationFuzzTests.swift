@@ -125,6 +125,35 @@ import Testing
         }
     }
 
+    /// Metadata is outside input too: mutated and truncated blobs must give a `MetadataError`, never a crash.
+    @Test(.enabled(if: Conformance.isAvailable, "conformance data set not present"))
+    func metadataMutantsNeverCrash() throws {
+        let blob = try Conformance.bytes("metadata/chronos_spec6_v14.scale")
+        var rng = SplitMix64(state: 0xFEED)
+        var rejected = 0
+        let count = 2000
+        for n in 0 ..< count {
+            var mutant = blob
+            if n % 4 == 0 {
+                mutant.removeSubrange(Int.random(in: 0 ..< mutant.count, using: &rng)...)
+            } else {
+                for _ in 0 ..< Int.random(in: 1 ... 4, using: &rng) {
+                    mutant[Int.random(in: 0 ..< mutant.count, using: &rng)] = UInt8.random(in: 0 ... 255, using: &rng)
+                }
+            }
+            do {
+                let metadata = try RuntimeMetadata(bytes: mutant)
+                // A mutant that still parses must still be safe to use.
+                if let events = metadata.eventsTypeId { _ = try? metadata.registry.decode(events, from: [4, 0, 0]) }
+            } catch {
+                rejected += 1
+            }
+        }
+        print("metadata fuzz: \(count) mutated metadata blobs parsed or rejected without a crash (\(rejected) rejected)")
+        #expect(throws: MetadataError.badMagic) { try RuntimeMetadata(bytes: Array("0x6d657461".utf8)) }
+        #expect(throws: MetadataError.unsupportedVersion(16)) { try RuntimeMetadata(bytes: [0x6d, 0x65, 0x74, 0x61, 16]) }
+    }
+
     @Test func mutantsNeverCrash() async throws {
         let total = Int(ProcessInfo.processInfo.environment["CHAIN_ALERTER_FUZZ_MUTANTS"] ?? "") ?? 1_000_000
         let seeds = try Self.seeds()
