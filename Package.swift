@@ -51,7 +51,11 @@ let package = Package(
         .executableTarget(name: "node-watcher", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(name: "fork-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(name: "alert-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "notifier", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "notifier",
+            dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(
             name: "SharedTests",

@@ -1,2 +1,8 @@
-// Placeholder until the worker runtime lands; replaced by the worker's wiring.
-print("notifier: not wired yet")
+import Foundation
+import Logging
+
+// Wiring only: see NotifierProcess (start-up) and Notifier (the delivery loops).
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+let code = await NotifierProcess.run(arguments: Array(CommandLine.arguments.dropFirst()),
+                                     environment: ProcessInfo.processInfo.environment)
+exit(code)

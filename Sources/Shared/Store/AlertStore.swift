@@ -198,7 +198,7 @@ public final class AlertStore: Sendable {
     public func alert(id: String) throws(StoreError) -> StoredAlert? {
         try read("read alert") { db in
             try Row.fetchOne(db, sql: "SELECT row_id, payload, created_at FROM alert WHERE id = ?", arguments: [id])
-                .map { try Self.storedAlert($0) }
+                .map { try Self.storedAlertRow($0) }
         }
     }
 
@@ -215,7 +215,7 @@ public final class AlertStore: Sendable {
                 WHERE kind = 'BlockStall'
                   AND row_id > COALESCE((SELECT MAX(row_id) FROM alert WHERE kind = 'BlockResumed'), 0)
                 ORDER BY row_id DESC LIMIT 1
-                """).map { try Self.storedAlert($0) }
+                """).map { try Self.storedAlertRow($0) }
         }
     }
 
@@ -237,7 +237,8 @@ public final class AlertStore: Sendable {
         do { return try writer.write(body) } catch { throw StoreError.database(operation: operation, message: "\(error)") }
     }
 
-    static func storedAlert(_ row: Row) throws(StoreError) -> StoredAlert {
+    /// Decodes a row that has the columns `row_id`, `payload` and `created_at`.
+    public static func storedAlertRow(_ row: Row) throws(StoreError) -> StoredAlert {
         let rowID: Int64 = row["row_id"]
         let text: String = row["payload"]
         let data = Data(text.utf8)
