@@ -19,7 +19,7 @@ struct TempDir {
 
 /// The Python fake (Fixtures/fake_sinks.py) as a child process.
 final class FakeSinks: @unchecked Sendable {
-    let process = Process()
+    let child: ChildProcess
     let logPath: String
     private(set) var port: Int = 0
     let token: String
@@ -41,27 +41,22 @@ final class FakeSinks: @unchecked Sendable {
         }
         if let channels { args += ["--channels", channels] }
         if delayStart > 0 { args += ["--delay-start", String(delayStart)] }
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + args
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
+        let out = dir.file("\(name).stdout")
+        child = try ChildProcess("python3", args, stdoutPath: out, stderrPath: dir.file("\(name).stderr"))
         if delayStart > 0 {
             self.port = port
             return
         }
         // First line: PORT n
-        var line = Data()
         let deadline = Date().addingTimeInterval(10)
+        var text = ""
         while Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-            if line.contains(UInt8(ascii: "\n")) { break }
+            text = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
+            if text.contains("\n") { break }
+            usleep(20_000)
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let p = text.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
-            stop()
+        guard let p = text.split(separator: "\n").first?.split(separator: " ").last.flatMap({ Int($0) }) else {
+            child.killAndReap()
             throw FakeError.noPort(text)
         }
         self.port = p
@@ -83,12 +78,7 @@ final class FakeSinks: @unchecked Sendable {
 
     func requests(endpoint: String) -> [[String: Any]] { requests().filter { $0["endpoint"] as? String == endpoint } }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    func stop() { child.killAndReap() }
 
     deinit { stop() }
 }
@@ -194,4 +184,80 @@ extension Array where Element == [String: Any] {
         filter { $0["endpoint"] as? String == "chat.postMessage" && $0["accepted"] as? Bool == true }
             .compactMap { (($0["body"] as? [String: Any])?["metadata"] as? [String: Any]).flatMap { ($0["event_payload"] as? [String: Any])?["id"] as? String } }
     }
+}
+
+/// A child process started with posix_spawn: stdout/stderr to files, default signal dispositions and an
+/// empty signal mask (so SIGTERM works whatever the test runner ignores), reaped with waitpid.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    let stdoutPath: String
+    let stderrPath: String
+    private var status: Int32?
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+         stdoutPath: String, stderrPath: String) throws {
+        self.stdoutPath = stdoutPath
+        self.stderrPath = stderrPath
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { env.forEach { free($0) } }
+        var p: pid_t = 0
+        let rc = posix_spawnp(&p, executable, &actions, &attr, argv, env)
+        guard rc == 0 else { throw ChildError.spawn(executable, rc) }
+        pid = p
+    }
+
+    enum ChildError: Error { case spawn(String, Int32), noPort(String) }
+
+    func signal(_ s: Int32) { if status == nil { kill(pid, s) } }
+
+    /// Waits up to `timeout` for the exit; returns the exit code (128+signal when killed) or nil.
+    func wait(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let status { return status }
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, WNOHANG) == pid {
+                let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+                status = code
+                return code
+            }
+            if ContinuousClock.now >= deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// SIGKILL and reap (cleanup; never leaves a process behind).
+    func killAndReap() {
+        guard status == nil else { return }
+        kill(pid, SIGKILL)
+        var raw: Int32 = 0
+        waitpid(pid, &raw, 0)
+        status = 137
+    }
+
+    var output: String {
+        let out = FileManager.default.contents(atPath: stdoutPath) ?? Data()
+        let err = FileManager.default.contents(atPath: stderrPath) ?? Data()
+        return String(decoding: out, as: UTF8.self) + String(decoding: err, as: UTF8.self)
+    }
+
+    deinit { killAndReap() }
 }
