@@ -30,11 +30,13 @@ let package = Package(
         .systemLibrary(name: "CSodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Header-only: prctl (variadic) and eventfd, which the Glibc module does not expose to Swift.
+        .systemLibrary(name: "CLinuxShims"),
 
         .target(
             name: "Shared",
             dependencies: [
-                "CZeroMQ", "CSodium", "CXXHash", "CCurl",
+                "CZeroMQ", "CSodium", "CXXHash", "CCurl", "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

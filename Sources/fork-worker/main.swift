@@ -1,2 +1,11 @@
-// Placeholder until the worker runtime lands; replaced by the worker's wiring.
-print("fork-worker: not wired yet")
+// fork-worker: keeps the fork tree and decides which blocks are canonical.
+// Its domain logic lands later; for now it takes part in supervision only:
+// READY and heartbeats over the control socket, graceful exit on SIGTERM/SIGINT or the supervisor's
+// shutdown command, and exit when the supervisor disappears.
+import Shared
+
+let runtime = WorkerRuntime.start(role: .forkWorker)
+await runtime.run { runtime in
+    let reason = await runtime.shutdown.wait()
+    runtime.logger.info("stopping", metadata: ["reason": "\(reason)"])
+}

@@ -13,8 +13,12 @@ struct NotifierTuning: Sendable {
     var dataVersionInterval: Duration = .milliseconds(2)
     var retryPolicy = RetryPolicy()
     var uptimeKumaInterval: Duration = .seconds(60)
-    /// Bound on finishing in-flight attempts after shutdown is requested.
-    var shutdownGrace: Duration = .seconds(10)
+    /// Bound on finishing in-flight attempts after shutdown is requested (below WorkerRuntime's 10 s).
+    var shutdownGrace: Duration = .seconds(8)
+    /// Bind the `AlertDoorbell` PULL socket under the state directory.
+    var doorbell = true
+    /// Poll `PRAGMA data_version` (file stores).
+    var dataVersionPolling = true
     var webhookTimeout: Duration = .seconds(10)
     var slackPageInterval: Duration = .seconds(2)
     var slackMinPostInterval: Duration = .seconds(1)
@@ -82,10 +86,11 @@ final class Notifier: Sendable {
         let wake = self.wake
         store.onCommit { wake.ring() }
         var watcher: DataVersionWatcher?
-        if let path = store.path {
+        if tuning.dataVersionPolling, let path = store.path {
             watcher = DataVersionWatcher(path: path, interval: tuning.dataVersionInterval, wake: wake, logger: logger)
             watcher?.start()
         }
+        let doorbell = tuning.doorbell ? AlertDoorbellListener(stateDirectory: configuration.stateDirectory, wake: wake, logger: logger) : nil
         let finish = self.finish
         let gate = AlertLimitGate(limit: configuration.alertLimit, testStartup: configuration.testStartup) { reason in
             finish.cross(code: 0, reason: reason)
@@ -123,6 +128,7 @@ final class Notifier: Sendable {
             return result
         }
         watcher?.stop()
+        doorbell?.close()
         if !fatal { logger.notice("notifier stopped", metadata: ["reason": "\(reason)"]) }
         return code
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import Shared
@@ -6,9 +5,9 @@ import Shared
 /// Start-up of the notifier process: options → configuration → token → store → `Notifier`.
 /// Every configuration problem ends with exit 78 and a message that names the option and the fix.
 enum NotifierProcess {
-    static func run(arguments: [String], environment: [String: String]) async -> Int32 {
-        var logger = Logger(label: "chain_alerter.notifier")
-        logger.logLevel = Logger.Level(rawValue: environment["CHAIN_ALERTER_LOG_LEVEL"] ?? "info") ?? .info
+    /// Runs the notifier until `shutdown` is requested, the alert limit is reached, or a fatal error;
+    /// returns the exit code.
+    static func run(arguments: [String], environment: [String: String], shutdown: ShutdownSignal, logger: Logger) async -> Int32 {
         let options: ChainAlerterOptions
         do {
             options = try ChainAlerterOptions.parse(arguments)
@@ -38,25 +37,16 @@ enum NotifierProcess {
         let sinks = Notifier.makeSinks(configuration: configuration, token: token, tuning: tuning, logger: logger)
         let notifier = Notifier(configuration: configuration, store: store, sinks: sinks,
                                 httpClient: CurlHTTPClient(threads: 2, logger: logger), tuning: tuning, logger: logger)
-        let signals = watchSignals { name in notifier.shutdown(reason: "received \(name)") }
-        defer { signals.forEach { $0.cancel() } }
+        let bridge = Task {
+            let reason = await shutdown.wait()
+            notifier.shutdown(reason: reason)
+        }
+        defer { bridge.cancel() }
         return await notifier.run()
     }
 
     static func fail(_ message: String, code: Int32) -> Int32 {
         FileHandle.standardError.write(Data(("notifier: " + message + "\n").utf8))
         return code
-    }
-
-    /// SIGTERM and SIGINT ask for a graceful finish.
-    static func watchSignals(_ handler: @escaping @Sendable (String) -> Void) -> [any DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "notifier.signals")
-        return [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { signo, name in
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
-            source.setEventHandler { handler(name) }
-            source.resume()
-            return source
-        }
     }
 }

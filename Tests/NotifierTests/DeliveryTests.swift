@@ -136,3 +136,34 @@ struct DeliveryTests {
         #expect(await running.stop() == 0)
     }
 }
+
+@Suite("Wake-up", .serialized, .timeLimit(.minutes(1)))
+struct WakeUpTests {
+    @Test("an AlertDoorbell from another store connection wakes the notifier at once")
+    func doorbell() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let fake = try FakeSinks(dir: dir)
+        defer { fake.stop() }
+        let path = dir.file("store.sqlite")
+        let config = try testConfiguration(["--slack=false", "--webhook-url", fake.webhook(), "--state-dir", dir.path])
+        var tuning = fastTuning()
+        tuning.doorbell = true
+        tuning.dataVersionPolling = false
+        tuning.pollInterval = .seconds(30)
+        let notifierStore = try AlertStore(location: .sqliteFile(path: path), logger: testLogger)
+        let running = RunningNotifier(configuration: config, store: notifierStore, tuning: tuning)
+        try await Task.sleep(for: .milliseconds(300))
+        // The alert-worker: its own connection, then the doorbell.
+        let workerStore = try AlertStore(location: .sqliteFile(path: path), logger: testLogger)
+        let commit = try workerStore.insertAlerts([testAlert(1)])
+        let bell = try BusLoop(name: "test-bell", sockets: [SocketSpec(name: "bell", kind: .push,
+                               attachments: [.connect(AlertDoorbellListener.endpoint(stateDirectory: dir.path))])], logger: testLogger)
+        defer { bell.close() }
+        var writer = EnvelopeWriter(sender: "alert-worker")
+        try bell.send(try writer.seal(AlertDoorbell(highestRowID: commit.lastRowID, newRows: 1)))
+        let arrived = await eventually(timeout: .seconds(5)) { fake.requests().acceptedWebhookIDs == [testAlert(1).id] }
+        #expect(await running.stop() == 0)
+        #expect(arrived, "delivered well before the 30 s poll")
+    }
+}

@@ -142,6 +142,7 @@ func fastTuning() -> NotifierTuning {
     t.slackMinPostInterval = .milliseconds(300)
     t.uptimeKumaInterval = .milliseconds(200)
     t.shutdownGrace = .seconds(5)
+    t.doorbell = false
     return t
 }
 
