@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian. Their headers are on the default include path; pkg-config is not used
@@ -35,11 +36,12 @@ let package = Package(
         .target(
             name: "Shared",
             dependencies: [
-                "CZeroMQ", "CSodium", "CXXHash", "CLinuxShims",
+                "CZeroMQ", "CSodium", "CXXHash", "CCurl", "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -51,7 +53,11 @@ let package = Package(
         .executableTarget(name: "node-watcher", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(name: "fork-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(name: "alert-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "notifier", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "notifier",
+            dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(
             name: "SharedTests",
@@ -66,6 +72,12 @@ let package = Package(
             dependencies: ["supervisor", "Shared"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "NotifierTests",
+            dependencies: ["notifier", "Shared"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
 
@@ -77,6 +89,12 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
             name: "bench-bus",
             dependencies: ["Shared", "CZeroMQ"],
             path: "Benchmarks/bench-bus",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-notifier",
+            dependencies: ["Shared"],
+            path: "Benchmarks/bench-notifier",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,11 +1,14 @@
-// notifier: delivers committed alerts to Slack, webhooks and the terminal.
-// Its domain logic lands later; for now it takes part in supervision only:
-// READY and heartbeats over the control socket, graceful exit on SIGTERM/SIGINT or the supervisor's
-// shutdown command, and exit when the supervisor disappears.
+// notifier: delivers committed alerts to Slack, webhooks and the terminal, exactly once per sink.
+// Wiring only: WorkerRuntime (READY, heartbeats, SIGTERM, supervisor death) around NotifierProcess
+// (options → configuration → token → store → Notifier). Exit 0 on shutdown or --alert-limit, 78 on
+// bad configuration.
+import Foundation
 import Shared
 
 let runtime = WorkerRuntime.start(role: .notifier)
 await runtime.run { runtime in
-    let reason = await runtime.shutdown.wait()
-    runtime.logger.info("stopping", metadata: ["reason": "\(reason)"])
+    let code = await NotifierProcess.run(arguments: Array(CommandLine.arguments.dropFirst()),
+                                         environment: ProcessInfo.processInfo.environment,
+                                         shutdown: runtime.shutdown, logger: runtime.logger)
+    if code != 0 { exit(code) }
 }

@@ -1,0 +1,141 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import notifier
+
+/// The built `notifier` executable as a real process.
+@Suite("Notifier process", .serialized, .timeLimit(.minutes(3)))
+struct ProcessTests {
+    /// `notifier` next to the test binary (`swift build --build-tests` builds both).
+    static var executable: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0 ..< 4 {
+            let candidate = dir.appendingPathComponent("notifier").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/notifier").path
+    }
+
+    func start(_ args: [String], in dir: TempDir, run: Int, env extra: [String: String] = [:]) throws -> ChildProcess {
+        var env = ProcessInfo.processInfo.environment
+        env["CHAIN_ALERTER_LOG_LEVEL"] = "trace"
+        for (k, v) in extra { env[k] = v }
+        return try ChildProcess(Self.executable, args, environment: env,
+                                stdoutPath: dir.file("notifier-\(run).out"), stderrPath: dir.file("notifier-\(run).err"))
+    }
+
+    @Test("kill -9 in the middle of a burst of 200 alerts: after restarts every alert arrives, none accepted twice")
+    func killNine() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let fake = try FakeSinks(dir: dir)
+        defer { fake.stop() }
+        let storeURL = "sqlite://\(dir.file("store.sqlite"))"
+        let args = ["--slack=false", "--webhook-url", fake.webhook(), "--store", storeURL, "--state-dir", dir.path]
+        let store = try AlertStore(location: .sqliteFile(path: dir.file("store.sqlite")), logger: testLogger)
+        let alerts = (0 ..< 200).map { testAlert($0, prefix: "k9") }
+        let ids = Set(alerts.map(\.id))
+
+        var run = 0
+        var notifier = try start(args, in: dir, run: run)
+        defer { notifier.killAndReap() }
+        // The alert-worker's burst: 10 alerts per block commit, every 80 ms.
+        let writer = Task {
+            for (i, chunk) in stride(from: 0, to: 200, by: 10).enumerated() {
+                try store.commitBlock(alerts: Array(alerts[chunk ..< chunk + 10]),
+                                      cursor: StoreCursor(name: AlertStore.alertWorkerCursor, height: UInt64(i), hash: "0x"))
+                try await Task.sleep(for: .milliseconds(80))
+            }
+        }
+        var kills = 0
+        for threshold in [40, 120] {
+            #expect(await eventually(timeout: .seconds(30)) { fake.requests().acceptedWebhookIDs.count >= threshold })
+            notifier.signal(SIGKILL)
+            #expect(await notifier.wait(timeout: .seconds(5)) == 137)
+            kills += 1
+            run += 1
+            notifier = try start(args, in: dir, run: run)
+        }
+        try await writer.value
+        let all = await eventually(timeout: .seconds(60)) { Set(fake.requests().acceptedWebhookIDs) == ids }
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(15)) == 0, "SIGTERM: graceful exit 0")
+        #expect(all, "every alert arrived")
+
+        let requests = fake.requests(endpoint: "webhook")
+        let accepted = requests.acceptedWebhookIDs
+        #expect(accepted.count == 200 && Set(accepted) == ids, "each alert accepted exactly once")
+        let duplicates = requests.filter { $0["duplicate"] as? Bool == true }
+        #expect(duplicates.count <= kills, "at most one in-doubt resend per crash (got \(duplicates.count))")
+        #expect(duplicates.allSatisfy { ($0["headers"] as? [String: Any])?["x-chain-alerter-in-doubt"] as? String == "true" },
+                "a raw duplicate is only ever an in-doubt resend carrying the same idempotency key")
+        let outbox = Outbox(store: store)
+        let sink = WebhookSink(url: fake.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
+        #expect(try outbox.counts(sink: sink)[.delivered] == 200)
+        #expect(try outbox.counts(sink: "terminal")[.delivered] == 200)
+    }
+
+    @Test("a token file with mode 0644 exits 78 naming the file and the fix")
+    func tokenMode() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let path = try writeToken("xoxb-mode-test", in: dir, mode: 0o644)
+        let p = try start(["--slack-secret-path", path, "--state-dir", dir.path], in: dir, run: 0)
+        #expect(await p.wait(timeout: .seconds(20)) == 78)
+        #expect(p.output.contains(path))
+        #expect(p.output.contains("chmod 600 \(path)"))
+        #expect(!p.output.contains("xoxb-mode-test"))
+
+        let empty = dir.file("empty-secret")
+        _ = FileManager.default.createFile(atPath: empty, contents: Data(" \n".utf8))
+        chmod(empty, 0o600)
+        let q = try start(["--slack-secret-path", empty, "--state-dir", dir.path], in: dir, run: 1)
+        #expect(await q.wait(timeout: .seconds(20)) == 78)
+        #expect(q.output.contains("is empty"))
+    }
+
+    @Test("the token never appears in any output, log, error or the store; the systemd credential is accepted")
+    func tokenNeverLeaks() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let token = "xoxb-CANARY-" + UUID().uuidString
+        let fake = try FakeSinks(dir: dir, token: token)
+        defer { fake.stop() }
+        // The systemd credential: $CREDENTIALS_DIRECTORY/slack-secret, no --slack-secret-path.
+        let credentials = dir.file("credentials")
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        try Data("  \(token)\n\n".utf8).write(to: URL(fileURLWithPath: credentials + "/slack-secret"))
+        chmod(credentials + "/slack-secret", 0o400)
+        let storePath = dir.file("store.sqlite")
+        let store = try AlertStore(location: .sqliteFile(path: storePath), logger: testLogger)
+        try store.insertAlerts([testAlert(0, kind: .startup), testAlert(1), testAlert(2)])
+        let good = try start(["--slack-api-url", fake.slackAPI, "--store", "sqlite://\(storePath)", "--state-dir", dir.path,
+                              "--alert-limit", "3", "--webhook-url", fake.webhook()],
+                             in: dir, run: 0, env: ["CREDENTIALS_DIRECTORY": credentials])
+        #expect(await good.wait(timeout: .seconds(30)) == 0, "exits 0 after --alert-limit 3")
+        #expect(fake.requests().postedSlackIDs.count == 3)
+        #expect(fake.requests(endpoint: "auth.test").allSatisfy { $0["auth_ok"] as? Bool == true }, "the trimmed token was sent")
+
+        // A wrong token (the fake expects another): exit 78, and still no token in the output.
+        let wrong = "xoxb-WRONG-" + UUID().uuidString
+        let wrongPath = try writeToken(wrong, in: dir)
+        let bad = try start(["--slack-secret-path", wrongPath, "--slack-api-url", fake.slackAPI, "--store", "sqlite://\(storePath)",
+                             "--state-dir", dir.path], in: dir, run: 1)
+        #expect(await bad.wait(timeout: .seconds(30)) == 78)
+        #expect(bad.output.contains("token is wrong"))
+
+        // Grep everything the processes wrote, and the store.
+        var files = try FileManager.default.contentsOfDirectory(atPath: dir.path).map { dir.file($0) }
+        files = files.filter { !$0.hasSuffix("slack-secret") && !$0.hasSuffix("credentials") }
+        #expect(files.contains { $0.hasSuffix(".err") })
+        for file in files {
+            let content = String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
+            #expect(!content.contains(token), "token found in \(file)")
+            #expect(!content.contains(wrong), "wrong token found in \(file)")
+        }
+        #expect(good.output.contains("slack ready"), "the logs were captured")
+    }
+}
