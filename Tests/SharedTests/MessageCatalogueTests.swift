@@ -53,6 +53,21 @@ import Testing
         #expect(try roundTrip(message) == message)
     }
 
+    @Test func fetchCanonicalHashByHeightAndBest() throws {
+        let byHeight = FetchRequest(requestID: 7, kind: .canonicalHash, blockHash: [], height: 4_259_127)
+        #expect(try roundTrip(byHeight) == byHeight)
+        #expect(try roundTrip(byHeight).height == 4_259_127)
+        let best = FetchRequest(requestID: 8, kind: .canonicalHash, blockHash: [])
+        #expect(try roundTrip(best).height == nil)
+    }
+
+    @Test func cursorReport() throws {
+        let fresh = CursorReport(instanceID: 42, checkedHeight: nil, checkedHash: nil, observedAtMilliseconds: 1)
+        #expect(try roundTrip(fresh) == fresh)
+        let checked = CursorReport(instanceID: .max, checkedHeight: 1005, checkedHash: Self.hash, observedAtMilliseconds: 2)
+        #expect(try roundTrip(checked) == checked)
+    }
+
     @Test func blockDataEveryOutcome() throws {
         let outcomes: [BlockData.Outcome] = [
             .found([Self.block, FetchedBlock(blockHash: Self.parent)]),
