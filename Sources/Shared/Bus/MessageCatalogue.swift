@@ -23,6 +23,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case alertDoorbell = 105
     case nodeStatus = 106
     case cursorReport = 107
+    case chainIdentity = 108
 
     /// The only encoding this type may arrive in; anything else is dropped as malformed.
     public var encoding: PayloadEncoding {
@@ -44,6 +45,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .alertDoorbell: "AlertDoorbell"
         case .nodeStatus: "NodeStatus"
         case .cursorReport: "CursorReport"
+        case .chainIdentity: "ChainIdentity"
         }
     }
 }
