@@ -38,9 +38,9 @@ import Testing
             for file in Conformance.blockFiles {
                 let block = try ConformanceBlock(file)
                 let metadata = try Conformance.metadata(block.metadataFile)
-                seeds.append(Seed(target: .header, bytes: block.headerBytes, weight: 4))
+                seeds.append(Seed(target: .header, bytes: block.headerBytes, weight: 8))
                 for x in block.extrinsics {
-                    seeds.append(Seed(target: .extrinsic(metadata), bytes: x, weight: x.count > 4096 ? 1 : 8))
+                    seeds.append(Seed(target: .extrinsic(metadata), bytes: x, weight: x.count > 4096 ? 1 : 16))
                 }
                 if let events = block.events {
                     seeds.append(Seed(target: .events(metadata), bytes: events, weight: 1))
@@ -53,7 +53,7 @@ import Testing
                                     (13, "0x240d01"), (14, "0x0c000000a0"), (15, "0x2a00000008abcd"), (16, "0x080100000002000000"),
                                     (18, "0x37" + String(repeating: "00", count: 16) + "01"), (22, "0x0404040400"), (3, "0x" + String(repeating: "ab", count: 32))]
         for (typeId, hex) in own {
-            if let bytes = Hex.decode(hex) { seeds.append(Seed(target: .value(registry, typeId), bytes: bytes, weight: 2)) }
+            if let bytes = Hex.decode(hex) { seeds.append(Seed(target: .value(registry, typeId), bytes: bytes, weight: 4)) }
         }
         var header = ScaleWriter()
         header.writeBytes([UInt8](repeating: 7, count: 32))
@@ -64,7 +64,7 @@ import Testing
         header.writeByteVector([0] + [UInt8](repeating: 1, count: 8))
         header.writeBytes([5] + Array("SUB_".utf8))
         header.writeByteVector([UInt8](repeating: 2, count: 64))
-        seeds.append(Seed(target: .header, bytes: header.bytes, weight: 2))
+        seeds.append(Seed(target: .header, bytes: header.bytes, weight: 4))
         return seeds
     }
 
