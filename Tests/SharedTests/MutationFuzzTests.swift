@@ -162,29 +162,51 @@ import Testing
         let table = seeds.indices.flatMap { [Int](repeating: $0, count: seeds[$0].weight) }
         let workers = 2
         let started = Date()
-        let results: (ran: Int, decoded: Int) = await withTaskGroup(of: (ran: Int, decoded: Int).self) { group in
+        // Dedicated threads, not the cooperative pool: a million decodes on the pool's two threads would
+        // starve every other async test running in parallel in this process.
+        let results: (ran: Int, decoded: Int) = await withCheckedContinuation { continuation in
+            let tally = FuzzTally(workers: workers) { continuation.resume(returning: $0) }
             for worker in 0 ..< workers {
                 let share = total / workers + (worker < total % workers ? 1 : 0)
-                group.addTask {
+                let thread = Thread {
                     var rng = SplitMix64(state: 0xC0DEC + UInt64(worker))
                     var decoded = 0
                     for _ in 0 ..< share {
                         let seed = seeds[table[Int.random(in: 0 ..< table.count, using: &rng)]]
                         if Self.decode(seed.target, Self.mutate(seed.bytes, &rng)) { decoded += 1 }
                     }
-                    return (share, decoded)
+                    tally.add(ran: share, decoded: decoded)
                 }
+                thread.stackSize = 8 << 20
+                thread.start()
             }
-            var ran = 0
-            var decoded = 0
-            for await r in group {
-                ran += r.ran
-                decoded += r.decoded
-            }
-            return (ran, decoded)
         }
         let seconds = Date().timeIntervalSince(started)
         print("mutation fuzz: \(results.ran) mutants from \(seeds.count) seeds ran without a crash in \(String(format: "%.1f", seconds)) s; \(results.decoded) still decoded, \(results.ran - results.decoded) gave a typed error")
         #expect(results.ran == total)
+    }
+}
+
+/// Sums the fuzz threads' results and reports once the last one is done.
+private final class FuzzTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+    private var ran = 0
+    private var decoded = 0
+    private let done: @Sendable ((ran: Int, decoded: Int)) -> Void
+
+    init(workers: Int, done: @escaping @Sendable ((ran: Int, decoded: Int)) -> Void) {
+        remaining = workers
+        self.done = done
+    }
+
+    func add(ran: Int, decoded: Int) {
+        lock.lock()
+        self.ran += ran
+        self.decoded += decoded
+        remaining -= 1
+        let finished = remaining == 0 ? (self.ran, self.decoded) : nil
+        lock.unlock()
+        if let finished { done(finished) }
     }
 }
