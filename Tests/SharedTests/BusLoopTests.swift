@@ -166,3 +166,21 @@ import Testing
         }
     }
 }
+
+@Suite struct BusEndpointsTests {
+    @Test func endpointsLiveInTheStateDirectory() throws {
+        #expect(BusEndpoints.control(stateDirectory: "/var/lib/chain-alerter/") == "ipc:///var/lib/chain-alerter/control.sock")
+        #expect(BusEndpoints.fetch(stateDirectory: "/s", worker: "node-watcher-0") == "ipc:///s/fetch-node-watcher-0.sock")
+        try BusEndpoints.validate(BusEndpoints.doorbell(stateDirectory: "/tmp"))
+    }
+
+    @Test func overlongIPCPathsAreRefusedWithTheReason() {
+        let endpoint = BusEndpoints.control(stateDirectory: "/" + String(repeating: "d", count: 120))
+        do {
+            try BusEndpoints.validate(endpoint)
+            Issue.record("accepted an ipc path the kernel cannot bind")
+        } catch {
+            #expect(error.description.contains("shorter state directory"))
+        }
+    }
+}

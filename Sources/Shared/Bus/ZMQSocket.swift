@@ -157,13 +157,13 @@ public final class ZMQSocket {
 
     /// Binds; for ipc:// the socket file is created (a stale one from a crashed run is replaced by libzmq).
     public func bind(_ endpoint: String) throws(BusError) {
-        try BusError.validate(endpoint: endpoint)
+        try BusEndpoints.validate(endpoint)
         try check(zmq_bind(handle, endpoint), "bind", endpoint: endpoint)
     }
 
     /// Connects; never waits for the peer: libzmq connects (and reconnects) in the background.
     public func connect(_ endpoint: String) throws(BusError) {
-        try BusError.validate(endpoint: endpoint)
+        try BusEndpoints.validate(endpoint)
         try check(zmq_connect(handle, endpoint), "connect", endpoint: endpoint)
     }
 

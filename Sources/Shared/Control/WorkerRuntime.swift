@@ -47,7 +47,7 @@ public struct WorkerConfiguration: Sendable, Equatable {
         }
         if let endpoint = value(WorkerEnvironment.controlEndpoint) {
             do {
-                try BusError.validate(endpoint: endpoint)
+                try BusEndpoints.validate(endpoint)
             } catch {
                 throw .invalidControlEndpoint(endpoint)
             }
