@@ -66,6 +66,9 @@ public struct SocketOptions: Sendable, Equatable {
     public var routingID: [UInt8]? = nil
     /// ROUTER only: report unroutable sends (EHOSTUNREACH) and full peers (EAGAIN) instead of dropping silently.
     public var routerMandatory: Bool = true
+    /// ROUTER only: a new connection with a routing id already in use takes it over (a worker that
+    /// reconnected, or its restarted successor) instead of being refused.
+    public var routerHandover: Bool = false
     /// SUB only: topic prefixes to subscribe to; `[[]]` (the empty prefix) receives everything.
     public var subscriptions: [[UInt8]] = [[]]
 
@@ -78,6 +81,7 @@ public struct SocketOptions: Sendable, Equatable {
         options.heartbeatTTLMilliseconds = 3000
         options.heartbeatTimeoutMilliseconds = 3000
         options.maxMessageSize = 2 * Int64(Envelope.controlMaxFrameSize)
+        options.routerHandover = true
         return options
     }
 }
@@ -138,6 +142,7 @@ public final class ZMQSocket {
             try check(rc, "setsockopt(ROUTING_ID)")
         }
         if kind == .router, options.routerMandatory { try set(ZMQ_ROUTER_MANDATORY, 1, "ROUTER_MANDATORY") }
+        if kind == .router, options.routerHandover { try set(ZMQ_ROUTER_HANDOVER, 1, "ROUTER_HANDOVER") }
         if kind == .sub {
             for prefix in options.subscriptions {
                 let rc = prefix.withUnsafeBytes { zmq_setsockopt(handle, ZMQ_SUBSCRIBE, $0.baseAddress, $0.count) }
