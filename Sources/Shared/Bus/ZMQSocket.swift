@@ -25,7 +25,15 @@ public final class ZMQContext: @unchecked Sendable {
 
 /// The ZeroMQ socket patterns the bus uses.
 public enum SocketKind: String, Sendable, CaseIterable {
-    case push, pull, dealer, router, pub, sub
+    /// Data path, fan-in to one receiver: never drops; a full queue makes sends report EAGAIN.
+    case push
+    case pull
+    /// Requests and the control plane (workers and `ctl` connect DEALERs to the supervisor's ROUTER).
+    case dealer
+    case router
+    /// Only where losing a message is acceptable: PUB drops silently at its high-water mark.
+    case pub
+    case sub
 
     var zmqType: Int32 {
         switch self {
