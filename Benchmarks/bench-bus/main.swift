@@ -47,6 +47,25 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "relay" {
     exit(0)
 }
 
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "relay-raw" {
+    // The same ring hop with blocking libzmq calls and no envelope: the floor for comparison.
+    let directory = CommandLine.arguments[2]
+    let index = Int(CommandLine.arguments[3])!
+    let context = zmq_ctx_new()!
+    let pull = zmq_socket(context, ZMQ_PULL)!
+    let push = zmq_socket(context, ZMQ_PUSH)!
+    zmq_bind(pull, "ipc://\(directory)/raw-ring\(index).sock")
+    zmq_connect(push, "ipc://\(directory)/raw-ring\((index + 1) % 4).sock")
+    FileHandle.standardOutput.write(Data("ready\n".utf8))
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let size = buffer.withUnsafeMutableBytes { zmq_recv(pull, $0.baseAddress, $0.count, 0) }
+        if size < 0 { break }
+        _ = buffer.withUnsafeBytes { zmq_send(push, $0.baseAddress, Int(size), 0) }
+    }
+    exit(0)
+}
+
 // MARK: 1. throughput
 
 /// A raw libzmq socket handed to the one thread that uses it.
@@ -158,7 +177,8 @@ func envelopeThroughput(count: Int, directory: String, batch: Int, typed: Bool) 
 
 func ringLatency(samples: Int, directory: String) async throws -> (p50: Double, p99: Double, p999: Double, max: Double) {
     var relays: [Process] = []
-    defer { relays.forEach { $0.terminate() } }
+    // SIGKILL: children spawned by Foundation inherit a blocked signal mask, so SIGTERM may not end them.
+    defer { relays.forEach { kill($0.processIdentifier, SIGKILL); $0.waitUntilExit() } }
     for index in 1 ... 3 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -192,6 +212,43 @@ func ringLatency(samples: Int, directory: String) async throws -> (p50: Double, 
     latencies.sort()
     func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
     return (percentile(0.5), percentile(0.99), percentile(0.999), latencies.last ?? 0)
+}
+
+func rawRingLatency(samples: Int, directory: String) throws -> (p50: Double, p99: Double) {
+    var relays: [Process] = []
+    // SIGKILL: children spawned by Foundation inherit a blocked signal mask, so SIGTERM may not end them.
+    defer { relays.forEach { kill($0.processIdentifier, SIGKILL); $0.waitUntilExit() } }
+    for index in 1 ... 3 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        process.arguments = ["relay-raw", directory, "\(index)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        _ = pipe.fileHandleForReading.availableData
+        relays.append(process)
+    }
+    let context = zmq_ctx_new()!
+    let pull = zmq_socket(context, ZMQ_PULL)!
+    let push = zmq_socket(context, ZMQ_PUSH)!
+    var zero: Int32 = 0
+    zmq_setsockopt(pull, ZMQ_LINGER, &zero, 4)
+    zmq_setsockopt(push, ZMQ_LINGER, &zero, 4)
+    zmq_bind(pull, "ipc://\(directory)/raw-ring0.sock")
+    zmq_connect(push, "ipc://\(directory)/raw-ring1.sock")
+    var buffer = [UInt8](repeating: 0x5A, count: payloadSize)
+    var latencies: [Double] = []
+    let clock = ContinuousClock()
+    for round in 0 ..< samples + 1000 {
+        let started = clock.now
+        _ = buffer.withUnsafeBytes { zmq_send(push, $0.baseAddress, $0.count, 0) }
+        _ = buffer.withUnsafeMutableBytes { zmq_recv(pull, $0.baseAddress, $0.count, 0) }
+        if round >= 1000 { latencies.append(seconds(clock.now - started) * 1e6) }
+    }
+    zmq_close(push)
+    zmq_close(pull)
+    latencies.sort()
+    return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
 }
 
 // MARK: 3. idle worker RSS
@@ -310,9 +367,11 @@ line("+ SCALE BlockSeen codec, send() each       ", typedRuns)
 line("+ SCALE BlockSeen codec, send(contentsOf:)x64", batchRuns)
 print("  (target: envelope >= 50 % of raw; CPU ratio is the load-independent view on a shared machine)")
 
+let rawLatency = try rawRingLatency(samples: 20_000, directory: directory)
 let latency = try await ringLatency(samples: 20_000, directory: directory)
 print("round trip through 4 processes (PUSH/PULL ring, envelope decode + re-seal at each hop, 20000 samples):")
 print(String(format: "  p50 %.1f us   p99 %.1f us   p99.9 %.1f us   max %.1f us   (target p99 < 1000 us)", latency.p50, latency.p99, latency.p999, latency.max))
+print(String(format: "  same ring with raw blocking libzmq and no envelope: p50 %.1f us   p99 %.1f us", rawLatency.p50, rawLatency.p99))
 
 let rss = try await idleWorkerRSS(directory: directory)
 print("idle worker RSS (\(rss.worker), connected, after 4 heartbeats + 1 s): VmRSS \(rss.kilobytes) kB = \(String(format: "%.1f", Double(rss.kilobytes) / 1024)) MB (target <= 20 MB)")
