@@ -155,15 +155,8 @@ func envelopeThroughput(count: Int, directory: String, batch: Int, typed: Bool) 
         for _ in 0 ..< min(batch, count - sent) {
             frames.append(typed ? try writer.seal(message) : try writer.seal(messageType: .blockSeen, payload: encodedPayload))
         }
-        while true {
-            do {
-                if frames.count == 1 { try push.send(frames[0]) } else { try push.send(contentsOf: frames) }
-                break
-            } catch BusError.outboundQueueFull {
-                // Back-pressure: the receiver is behind. Sleep briefly instead of spinning on the queue lock.
-                try await Task.sleep(for: .microseconds(50))
-            }
-        }
+        // Back-pressure: when the receiver is behind, these suspend until the loop has drained half the queue.
+        if frames.count == 1 { try await push.sendWaiting(frames[0]) } else { try await push.sendWaiting(contentsOf: frames) }
         sent += frames.count
     }
     let received = await receiving.value
