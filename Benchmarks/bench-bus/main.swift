@@ -320,6 +320,14 @@ do {
 }
 
 if CommandLine.arguments.dropFirst().first == "codec" { exit(0) }
+if CommandLine.arguments.dropFirst().first == "latency" {
+    for _ in 0 ..< 3 {
+        let raw = try rawRingLatency(samples: 10_000, directory: directory)
+        let bus = try await ringLatency(samples: 10_000, directory: directory)
+        print(String(format: "ring of 4: bus p50 %.1f us p99 %.1f us | raw p50 %.1f us p99 %.1f us", bus.p50, bus.p99, raw.p50, raw.p99))
+    }
+    exit(0)
+}
 if CommandLine.arguments.dropFirst().first == "rss" {
     let rss = try await idleWorkerRSS(directory: directory)
     print("idle worker RSS (\(rss.worker)): VmRSS \(rss.kilobytes) kB; \(rss.detail)")

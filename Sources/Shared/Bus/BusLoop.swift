@@ -404,6 +404,7 @@ public final class BusLoop: Sendable {
             // Bounds one socket's turn so a flooded socket cannot starve the others or outbound sends.
             let receiveBatch = 1024
             var busy = false
+            var spinUntil: UInt64 = 0
             while true {
                 var throttled = false
                 for index in sockets.indices {
@@ -422,7 +423,11 @@ public final class BusLoop: Sendable {
                 items[0].revents = 0
                 // Busy: callers are not signalling (see takeOutbound), so only peek. A throttled inbox
                 // frees up without waking us, so poll it again shortly.
-                let rc = zmq_poll(&items, Int32(items.count), busy ? 0 : throttled ? 5 : 1000)
+                // Just delivered something: a reply often follows within microseconds. Peeking (and
+                // yielding the CPU to the task that replies) for a moment saves a sleep/wake-up pair.
+                let spinning = !busy && monotonicNanoseconds() < spinUntil
+                if spinning { sched_yield() }
+                let rc = zmq_poll(&items, Int32(items.count), busy || spinning ? 0 : throttled ? 5 : 1000)
                 if rc < 0 {
                     let errno = zmq_errno()
                     if errno == EINTR { continue }
@@ -435,9 +440,11 @@ public final class BusLoop: Sendable {
                 busy = !batch.isEmpty
                 for message in batch { pending[message.socket].append(message) }
 
+                var delivered = false
                 for index in sockets.indices where items[index + 1].revents & Int16(ZMQ_POLLIN) != 0 {
-                    receive(index, limit: receiveBatch)
+                    delivered = receive(index, limit: receiveBatch) || delivered
                 }
+                if delivered { spinUntil = monotonicNanoseconds() + Self.replySpinNanoseconds }
                 for index in sockets.indices where pendingHead[index] < pending[index].count {
                     flush(index)
                 }
@@ -450,7 +457,11 @@ public final class BusLoop: Sendable {
             loop.markStopped()
         }
 
-        private func receive(_ index: Int, limit: Int) {
+        /// How long the loop keeps peeking after delivering messages; short enough to cost little CPU.
+        static let replySpinNanoseconds: UInt64 = 50_000
+
+        @discardableResult
+        private func receive(_ index: Int, limit: Int) -> Bool {
             let socket = sockets[index]
             let spec = specs[index]
             let room = spec.inboxCapacity - backlogs[index].count.load(ordering: .relaxed)
@@ -460,11 +471,11 @@ public final class BusLoop: Sendable {
             while received < min(limit, room) {
                 let parts: (first: [UInt8], second: [UInt8]?, extraFrames: Int)
                 do {
-                    guard let next = try socket.tryReceivePair() else { return }
+                    guard let next = try socket.tryReceivePair() else { return !batch.isEmpty }
                     parts = next
                 } catch {
                     logger.warning("bus receive failed", metadata: ["socket": "\(spec.name)", "error": "\(error)"])
-                    return
+                    return !batch.isEmpty
                 }
                 received += 1
                 if spec.kind.receivesRoutingID {
@@ -481,6 +492,7 @@ public final class BusLoop: Sendable {
                     batch.append(BusFrame(payload: parts.first))
                 }
             }
+            return !batch.isEmpty
         }
 
         private func deliver(_ batch: [BusFrame], to index: Int) {
@@ -530,4 +542,10 @@ public final class BusLoop: Sendable {
             pendingHead[index] = 0
         }
     }
+}
+
+private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
