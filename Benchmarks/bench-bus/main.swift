@@ -4,6 +4,8 @@
 // 1. Envelope throughput over ipc PUSH/PULL through BusLoop, against raw libzmq in the same run.
 // 2. Round-trip latency through a ring of 4 processes (this one plus 3 re-executions as relays).
 // 3. RSS of an idle worker (the built `notifier`, connected to a control socket).
+// Options: BENCH_MESSAGES (default 1000000), BENCH_ROUNDS (default 5), BENCH_WORKER (worker binary for
+// the RSS figure). Modes: `bench-bus codec | envelope | latency | rss` run one part only.
 import CZeroMQ
 import Foundation
 import Logging
