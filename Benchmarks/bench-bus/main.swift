@@ -4,6 +4,8 @@
 // 1. Envelope throughput over ipc PUSH/PULL through BusLoop, against raw libzmq in the same run.
 // 2. Round-trip latency through a ring of 4 processes (this one plus 3 re-executions as relays).
 // 3. RSS of an idle worker (the built `notifier`, connected to a control socket).
+// Options: BENCH_MESSAGES (default 1000000), BENCH_ROUNDS (default 5), BENCH_WORKER (worker binary for
+// the RSS figure). Modes: `bench-bus codec | envelope | latency | rss` run one part only.
 import CZeroMQ
 import Foundation
 import Logging
@@ -43,6 +45,25 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "relay" {
         guard let message = reader.open(frame.payload, as: BlockSeen.self) else { continue }
         try loop.send(writer.seal(message), on: loop.sockets[1])
         if getppid() == 1 { break }
+    }
+    exit(0)
+}
+
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "relay-raw" {
+    // The same ring hop with blocking libzmq calls and no envelope: the floor for comparison.
+    let directory = CommandLine.arguments[2]
+    let index = Int(CommandLine.arguments[3])!
+    let context = zmq_ctx_new()!
+    let pull = zmq_socket(context, ZMQ_PULL)!
+    let push = zmq_socket(context, ZMQ_PUSH)!
+    zmq_bind(pull, "ipc://\(directory)/raw-ring\(index).sock")
+    zmq_connect(push, "ipc://\(directory)/raw-ring\((index + 1) % 4).sock")
+    FileHandle.standardOutput.write(Data("ready\n".utf8))
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let size = buffer.withUnsafeMutableBytes { zmq_recv(pull, $0.baseAddress, $0.count, 0) }
+        if size < 0 { break }
+        _ = buffer.withUnsafeBytes { zmq_send(push, $0.baseAddress, Int(size), 0) }
     }
     exit(0)
 }
@@ -136,15 +157,8 @@ func envelopeThroughput(count: Int, directory: String, batch: Int, typed: Bool) 
         for _ in 0 ..< min(batch, count - sent) {
             frames.append(typed ? try writer.seal(message) : try writer.seal(messageType: .blockSeen, payload: encodedPayload))
         }
-        while true {
-            do {
-                if frames.count == 1 { try push.send(frames[0]) } else { try push.send(contentsOf: frames) }
-                break
-            } catch BusError.outboundQueueFull {
-                // Back-pressure: the receiver is behind. Sleep briefly instead of spinning on the queue lock.
-                try await Task.sleep(for: .microseconds(50))
-            }
-        }
+        // Back-pressure: when the receiver is behind, these suspend until the loop has drained half the queue.
+        if frames.count == 1 { try await push.sendWaiting(frames[0]) } else { try await push.sendWaiting(contentsOf: frames) }
         sent += frames.count
     }
     let received = await receiving.value
@@ -158,7 +172,8 @@ func envelopeThroughput(count: Int, directory: String, batch: Int, typed: Bool) 
 
 func ringLatency(samples: Int, directory: String) async throws -> (p50: Double, p99: Double, p999: Double, max: Double) {
     var relays: [Process] = []
-    defer { relays.forEach { $0.terminate() } }
+    // SIGKILL: children spawned by Foundation inherit a blocked signal mask, so SIGTERM may not end them.
+    defer { relays.forEach { kill($0.processIdentifier, SIGKILL); $0.waitUntilExit() } }
     for index in 1 ... 3 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -192,6 +207,43 @@ func ringLatency(samples: Int, directory: String) async throws -> (p50: Double, 
     latencies.sort()
     func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
     return (percentile(0.5), percentile(0.99), percentile(0.999), latencies.last ?? 0)
+}
+
+func rawRingLatency(samples: Int, directory: String) throws -> (p50: Double, p99: Double) {
+    var relays: [Process] = []
+    // SIGKILL: children spawned by Foundation inherit a blocked signal mask, so SIGTERM may not end them.
+    defer { relays.forEach { kill($0.processIdentifier, SIGKILL); $0.waitUntilExit() } }
+    for index in 1 ... 3 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        process.arguments = ["relay-raw", directory, "\(index)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        _ = pipe.fileHandleForReading.availableData
+        relays.append(process)
+    }
+    let context = zmq_ctx_new()!
+    let pull = zmq_socket(context, ZMQ_PULL)!
+    let push = zmq_socket(context, ZMQ_PUSH)!
+    var zero: Int32 = 0
+    zmq_setsockopt(pull, ZMQ_LINGER, &zero, 4)
+    zmq_setsockopt(push, ZMQ_LINGER, &zero, 4)
+    zmq_bind(pull, "ipc://\(directory)/raw-ring0.sock")
+    zmq_connect(push, "ipc://\(directory)/raw-ring1.sock")
+    var buffer = [UInt8](repeating: 0x5A, count: payloadSize)
+    var latencies: [Double] = []
+    let clock = ContinuousClock()
+    for round in 0 ..< samples + 1000 {
+        let started = clock.now
+        _ = buffer.withUnsafeBytes { zmq_send(push, $0.baseAddress, $0.count, 0) }
+        _ = buffer.withUnsafeMutableBytes { zmq_recv(pull, $0.baseAddress, $0.count, 0) }
+        if round >= 1000 { latencies.append(seconds(clock.now - started) * 1e6) }
+    }
+    zmq_close(push)
+    zmq_close(pull)
+    latencies.sort()
+    return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
 }
 
 // MARK: 3. idle worker RSS
@@ -270,6 +322,14 @@ do {
 }
 
 if CommandLine.arguments.dropFirst().first == "codec" { exit(0) }
+if CommandLine.arguments.dropFirst().first == "latency" {
+    for _ in 0 ..< 3 {
+        let raw = try rawRingLatency(samples: 10_000, directory: directory)
+        let bus = try await ringLatency(samples: 10_000, directory: directory)
+        print(String(format: "ring of 4: bus p50 %.1f us p99 %.1f us | raw p50 %.1f us p99 %.1f us", bus.p50, bus.p99, raw.p50, raw.p99))
+    }
+    exit(0)
+}
 if CommandLine.arguments.dropFirst().first == "rss" {
     let rss = try await idleWorkerRSS(directory: directory)
     print("idle worker RSS (\(rss.worker)): VmRSS \(rss.kilobytes) kB; \(rss.detail)")
@@ -310,9 +370,11 @@ line("+ SCALE BlockSeen codec, send() each       ", typedRuns)
 line("+ SCALE BlockSeen codec, send(contentsOf:)x64", batchRuns)
 print("  (target: envelope >= 50 % of raw; CPU ratio is the load-independent view on a shared machine)")
 
+let rawLatency = try rawRingLatency(samples: 20_000, directory: directory)
 let latency = try await ringLatency(samples: 20_000, directory: directory)
 print("round trip through 4 processes (PUSH/PULL ring, envelope decode + re-seal at each hop, 20000 samples):")
 print(String(format: "  p50 %.1f us   p99 %.1f us   p99.9 %.1f us   max %.1f us   (target p99 < 1000 us)", latency.p50, latency.p99, latency.p999, latency.max))
+print(String(format: "  same ring with raw blocking libzmq and no envelope: p50 %.1f us   p99 %.1f us", rawLatency.p50, rawLatency.p99))
 
 let rss = try await idleWorkerRSS(directory: directory)
 print("idle worker RSS (\(rss.worker), connected, after 4 heartbeats + 1 s): VmRSS \(rss.kilobytes) kB = \(String(format: "%.1f", Double(rss.kilobytes) / 1024)) MB (target <= 20 MB)")

@@ -112,6 +112,52 @@ import Testing
         #expect(await eventually { metrics.counterTotal(label: BusMetrics.sendWouldBlockLabel) >= 1 })
     }
 
+    @Test func sendWaitingAppliesBackPressureWithoutLoss() async throws {
+        let directory = makeSocketDirectory()
+        defer { removeDirectory(directory) }
+        let endpoint = "ipc://\(directory)/bp.sock"
+        var options = SocketOptions()
+        options.sendHighWaterMark = 10
+        options.receiveHighWaterMark = 10
+        let pull = try BusLoop(name: "pull", sockets: [SocketSpec(name: "in", kind: .pull, attachments: [.bind(endpoint)], options: options,
+                                                                  inboxCapacity: 16)], logger: testLogger)
+        let push = try BusLoop(name: "push", sockets: [SocketSpec(name: "out", kind: .push, attachments: [.connect(endpoint)], options: options,
+                                                                  outboundCapacity: 8)], logger: testLogger)
+        defer { push.close(); pull.close() }
+        let count = 3000
+        let producer = Task {
+            for index in 0 ..< count {
+                if index % 2 == 0 {
+                    try await push.sendWaiting([UInt8(truncatingIfNeeded: index), UInt8(truncatingIfNeeded: index >> 8)])
+                } else {
+                    try await push.sendWaiting(contentsOf: [[UInt8(truncatingIfNeeded: index), UInt8(truncatingIfNeeded: index >> 8)]])
+                }
+            }
+        }
+        let received = await collect(count, from: pull.inbox, timeout: .seconds(20))
+        try await producer.value
+        #expect(received.count == count)
+        #expect(received.map(\.payload) == (0 ..< count).map { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] })
+    }
+
+    @Test func sendWaitingFailsOnceTheLoopCloses() async throws {
+        let directory = makeSocketDirectory()
+        defer { removeDirectory(directory) }
+        let push = try BusLoop(name: "push", sockets: [SocketSpec(name: "out", kind: .push, attachments: [.connect("ipc://\(directory)/none.sock")],
+                                                                  outboundCapacity: 4)], logger: testLogger)
+        let producer = Task { () -> BusError? in
+            do throws(BusError) {
+                for _ in 0 ..< 10_000 { try await push.sendWaiting([1]) }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        push.close()
+        #expect(await producer.value == .closed(socket: "out"))
+    }
+
     @Test func slowConsumerThrottlesInsteadOfGrowing() async throws {
         let directory = makeSocketDirectory()
         defer { removeDirectory(directory) }
@@ -163,6 +209,24 @@ import Testing
             Issue.record("bind in a missing directory succeeded")
         } catch {
             #expect(error.description.contains("/nonexistent-dir/x.sock"))
+        }
+    }
+}
+
+@Suite struct BusEndpointsTests {
+    @Test func endpointsLiveInTheStateDirectory() throws {
+        #expect(BusEndpoints.control(stateDirectory: "/var/lib/chain-alerter/") == "ipc:///var/lib/chain-alerter/control.sock")
+        #expect(BusEndpoints.fetch(stateDirectory: "/s", worker: "node-watcher-0") == "ipc:///s/fetch-node-watcher-0.sock")
+        try BusEndpoints.validate(BusEndpoints.doorbell(stateDirectory: "/tmp"))
+    }
+
+    @Test func overlongIPCPathsAreRefusedWithTheReason() {
+        let endpoint = BusEndpoints.control(stateDirectory: "/" + String(repeating: "d", count: 120))
+        do {
+            try BusEndpoints.validate(endpoint)
+            Issue.record("accepted an ipc path the kernel cannot bind")
+        } catch {
+            #expect(error.description.contains("shorter state directory"))
         }
     }
 }

@@ -24,6 +24,7 @@ import Testing
             return
         }
         #expect(hello == WorkerHello(worker: "notifier", role: .notifier, pid: 4242))
+        #expect(peer == ControlPeer(routingID: Array("notifier".utf8)))
         var sequences: [UInt64] = []
         for event in events.dropFirst() {
             guard case .heartbeat(let beat, let from) = event else {
@@ -39,6 +40,32 @@ import Testing
         try server.send(.shutdown(reason: "test over"), to: peer)
         let command = await firstElement(of: client.commands)
         #expect(command == .shutdown(reason: "test over"))
+    }
+
+    @Test func aRestartedWorkerTakesOverItsPeer() async throws {
+        let directory = makeSocketDirectory()
+        defer { removeDirectory(directory) }
+        let endpoint = "ipc://\(directory)/control.sock"
+        let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
+        defer { server.close() }
+        let first = try WorkerControlClient(endpoint: endpoint, worker: "alert-worker", role: .alertWorker, pid: 1, logger: testLogger)
+        try first.sendHello()
+        guard case .hello(_, let peer)? = await firstElement(of: server.events) else {
+            Issue.record("no hello from the first instance")
+            return
+        }
+        // The successor connects while the old connection still exists.
+        let second = try WorkerControlClient(endpoint: endpoint, worker: "alert-worker", role: .alertWorker, pid: 2, logger: testLogger)
+        defer { second.close(); first.close() }
+        try second.sendHello()
+        guard case .hello(let hello, let samePeer)? = await firstElement(of: server.events) else {
+            Issue.record("the successor was refused")
+            return
+        }
+        #expect(hello.pid == 2)
+        #expect(samePeer == peer)
+        try server.send(.shutdown(reason: "to the new one"), to: peer)
+        #expect(await firstElement(of: second.commands) == .shutdown(reason: "to the new one"))
     }
 
     @Test func ctlClientGetsAReply() async throws {

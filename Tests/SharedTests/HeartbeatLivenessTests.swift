@@ -67,7 +67,8 @@ import Testing
         }
         #expect(await eventually(timeout: .seconds(10)) { arrivals.count >= 2 })
         kill(process.processIdentifier, SIGSTOP)
-        try await Task.sleep(for: .milliseconds(200))
+        // Let a heartbeat already in flight land before counting.
+        try await Task.sleep(for: .milliseconds(500))
         let stopped = arrivals.count
         try await Task.sleep(for: .milliseconds(2500))
         #expect(arrivals.count == stopped, "a stopped worker still heartbeats")

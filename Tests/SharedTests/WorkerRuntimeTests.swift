@@ -130,3 +130,38 @@ import Testing
         #expect(await Self.waitForExit(process, timeout: .seconds(5)) != nil)
     }
 }
+
+/// A worker must not outlive its supervisor: PR_SET_PDEATHSIG plus the getppid() watch.
+@Suite struct OrphanTests {
+    static func state(of pid: Int32) -> String? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return status.split(separator: "\n").first { $0.hasPrefix("State:") }.map(String.init)
+    }
+
+    @Test func workerExitsWhenItsSupervisorDies() async throws {
+        guard let notifier = WorkerProcessTests.executable("notifier") else {
+            Issue.record("build the notifier executable first (swift build)")
+            return
+        }
+        // A stand-in supervisor: a shell that starts the worker, names itself as the supervisor, then dies.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "CHAIN_ALERTER_SUPERVISOR_PID=$$ \"$0\" >/dev/null 2>&1 & echo $!; sleep 1", notifier.path]
+        let output = Pipe()
+        shell.standardOutput = output
+        try shell.run()
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let worker = try #require(Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(500))
+        let whileSupervised = Self.state(of: worker)
+        #expect(whileSupervised != nil && !(whileSupervised!.contains("Z")), "the worker should run while its supervisor lives")
+        shell.waitUntilExit()
+        // Gone, or a zombie waiting for its new parent to reap it: either way no longer running.
+        let exited = await eventually(timeout: .seconds(5)) {
+            guard let state = Self.state(of: worker) else { return true }
+            return state.contains("Z")
+        }
+        #expect(exited, "worker \(worker) outlived its supervisor: \(Self.state(of: worker) ?? "gone")")
+        if !exited { kill(worker, SIGKILL) }
+    }
+}

@@ -111,6 +111,8 @@ public final class BusLoop: Sendable {
         var stopping = false
         var stopped = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers of the `sendWaiting` variants waiting for their socket's queue to drain.
+        var roomWaiters: [(socket: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     public let name: String
@@ -242,6 +244,47 @@ public final class BusLoop: Sendable {
         }
     }
 
+    /// Like `send(_:routingID:on:)`, but when the outbound queue is full it suspends until the loop
+    /// has drained it to half, instead of failing: back-pressure for producers that must not drop
+    /// (the data path). Never blocks a thread. Fails only if the loop is closed.
+    public func sendWaiting(_ payload: [UInt8], routingID: [UInt8]? = nil, on socket: BusSocketID? = nil) async throws(BusError) {
+        while true {
+            do {
+                try send(payload, routingID: routingID, on: socket)
+                return
+            } catch {
+                guard case .outboundQueueFull = error else { throw error }
+                await waitForRoom(socket?.index ?? 0)
+            }
+        }
+    }
+
+    /// `send(contentsOf:on:)` with the back-pressure of `sendWaiting(_:routingID:on:)`. A batch larger
+    /// than the socket's outbound capacity can never fit and fails with `outboundQueueFull`.
+    public func sendWaiting(contentsOf payloads: [[UInt8]], on socket: BusSocketID? = nil) async throws(BusError) {
+        let index = socket?.index ?? 0
+        while true {
+            do {
+                try send(contentsOf: payloads, on: socket)
+                return
+            } catch {
+                guard case .outboundQueueFull = error, payloads.count <= specs[index].outboundCapacity else { throw error }
+                await waitForRoom(index)
+            }
+        }
+    }
+
+    private func waitForRoom(_ index: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                if state.stopping || state.queued[index] <= specs[index].outboundCapacity / 2 { return true }
+                state.roomWaiters.append((index, continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
     /// Stops the loop: sockets close with LINGER 0, inboxes finish. Returns at once; see `closed()`.
     public func close() {
         let mustWake = state.withLock { state in
@@ -283,16 +326,30 @@ public final class BusLoop: Sendable {
             var drained: UInt64 = 0
             _ = Glibc.read(wakeFD, &drained, 8)
         }
-        return state.withLock { state in
+        var ready: [CheckedContinuation<Void, Never>] = []
+        let taken = state.withLock { state in
             for index in completed.indices where completed[index] != 0 {
                 state.queued[index] -= completed[index]
                 completed[index] = 0
+            }
+            if !state.roomWaiters.isEmpty {
+                // Half empty before waking anyone: waking on every freed slot would ping-pong.
+                let specs = self.specs
+                let queued = state.queued
+                let stopping = state.stopping
+                let isReady = { (waiter: (socket: Int, continuation: CheckedContinuation<Void, Never>)) in
+                    stopping || queued[waiter.socket] <= specs[waiter.socket].outboundCapacity / 2
+                }
+                ready = state.roomWaiters.filter(isReady).map(\.continuation)
+                state.roomWaiters.removeAll(where: isReady)
             }
             if state.outbound.isEmpty { state.wakePending = false }
             let batch = state.outbound
             state.outbound.removeAll(keepingCapacity: true)
             return (batch, state.stopping)
         }
+        ready.forEach { $0.resume() }
+        return taken
     }
 
     fileprivate func markStopped() {
@@ -300,8 +357,9 @@ public final class BusLoop: Sendable {
             // Also after a poll failure: later sends must fail rather than queue into a dead loop.
             state.stopping = true
             state.stopped = true
-            let waiters = state.closeWaiters
+            let waiters = state.closeWaiters + state.roomWaiters.map(\.continuation)
             state.closeWaiters = []
+            state.roomWaiters = []
             return waiters
         }
         waiters.forEach { $0.resume() }
@@ -346,6 +404,7 @@ public final class BusLoop: Sendable {
             // Bounds one socket's turn so a flooded socket cannot starve the others or outbound sends.
             let receiveBatch = 1024
             var busy = false
+            var spinUntil: UInt64 = 0
             while true {
                 var throttled = false
                 for index in sockets.indices {
@@ -364,7 +423,11 @@ public final class BusLoop: Sendable {
                 items[0].revents = 0
                 // Busy: callers are not signalling (see takeOutbound), so only peek. A throttled inbox
                 // frees up without waking us, so poll it again shortly.
-                let rc = zmq_poll(&items, Int32(items.count), busy ? 0 : throttled ? 5 : 1000)
+                // Just delivered something: a reply often follows within microseconds. Peeking (and
+                // yielding the CPU to the task that replies) for a moment saves a sleep/wake-up pair.
+                let spinning = !busy && monotonicNanoseconds() < spinUntil
+                if spinning { sched_yield() }
+                let rc = zmq_poll(&items, Int32(items.count), busy || spinning ? 0 : throttled ? 5 : 1000)
                 if rc < 0 {
                     let errno = zmq_errno()
                     if errno == EINTR { continue }
@@ -377,19 +440,28 @@ public final class BusLoop: Sendable {
                 busy = !batch.isEmpty
                 for message in batch { pending[message.socket].append(message) }
 
+                var delivered = false
                 for index in sockets.indices where items[index + 1].revents & Int16(ZMQ_POLLIN) != 0 {
-                    receive(index, limit: receiveBatch)
+                    delivered = receive(index, limit: receiveBatch) || delivered
                 }
+                if delivered { spinUntil = monotonicNanoseconds() + Self.replySpinNanoseconds }
                 for index in sockets.indices where pendingHead[index] < pending[index].count {
                     flush(index)
                 }
+                // Sent messages free queue room that waiting senders need to hear about now, not after
+                // the next wake-up: go round once more without sleeping.
+                if !busy, completed.contains(where: { $0 != 0 }) { busy = true }
             }
             for socket in sockets { socket.close() }
             for continuation in continuations { continuation.finish() }
             loop.markStopped()
         }
 
-        private func receive(_ index: Int, limit: Int) {
+        /// How long the loop keeps peeking after delivering messages; short enough to cost little CPU.
+        static let replySpinNanoseconds: UInt64 = 50_000
+
+        @discardableResult
+        private func receive(_ index: Int, limit: Int) -> Bool {
             let socket = sockets[index]
             let spec = specs[index]
             let room = spec.inboxCapacity - backlogs[index].count.load(ordering: .relaxed)
@@ -399,11 +471,11 @@ public final class BusLoop: Sendable {
             while received < min(limit, room) {
                 let parts: (first: [UInt8], second: [UInt8]?, extraFrames: Int)
                 do {
-                    guard let next = try socket.tryReceivePair() else { return }
+                    guard let next = try socket.tryReceivePair() else { return !batch.isEmpty }
                     parts = next
                 } catch {
                     logger.warning("bus receive failed", metadata: ["socket": "\(spec.name)", "error": "\(error)"])
-                    return
+                    return !batch.isEmpty
                 }
                 received += 1
                 if spec.kind.receivesRoutingID {
@@ -420,6 +492,7 @@ public final class BusLoop: Sendable {
                     batch.append(BusFrame(payload: parts.first))
                 }
             }
+            return !batch.isEmpty
         }
 
         private func deliver(_ batch: [BusFrame], to index: Int) {
@@ -469,4 +542,10 @@ public final class BusLoop: Sendable {
             pendingHead[index] = 0
         }
     }
+}
+
+private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

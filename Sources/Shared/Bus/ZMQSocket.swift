@@ -25,7 +25,15 @@ public final class ZMQContext: @unchecked Sendable {
 
 /// The ZeroMQ socket patterns the bus uses.
 public enum SocketKind: String, Sendable, CaseIterable {
-    case push, pull, dealer, router, pub, sub
+    /// Data path, fan-in to one receiver: never drops; a full queue makes sends report EAGAIN.
+    case push
+    case pull
+    /// Requests and the control plane (workers and `ctl` connect DEALERs to the supervisor's ROUTER).
+    case dealer
+    case router
+    /// Only where losing a message is acceptable: PUB drops silently at its high-water mark.
+    case pub
+    case sub
 
     var zmqType: Int32 {
         switch self {
@@ -66,6 +74,9 @@ public struct SocketOptions: Sendable, Equatable {
     public var routingID: [UInt8]? = nil
     /// ROUTER only: report unroutable sends (EHOSTUNREACH) and full peers (EAGAIN) instead of dropping silently.
     public var routerMandatory: Bool = true
+    /// ROUTER only: a new connection with a routing id already in use takes it over (a worker that
+    /// reconnected, or its restarted successor) instead of being refused.
+    public var routerHandover: Bool = false
     /// SUB only: topic prefixes to subscribe to; `[[]]` (the empty prefix) receives everything.
     public var subscriptions: [[UInt8]] = [[]]
 
@@ -78,6 +89,7 @@ public struct SocketOptions: Sendable, Equatable {
         options.heartbeatTTLMilliseconds = 3000
         options.heartbeatTimeoutMilliseconds = 3000
         options.maxMessageSize = 2 * Int64(Envelope.controlMaxFrameSize)
+        options.routerHandover = true
         return options
     }
 }
@@ -138,6 +150,7 @@ public final class ZMQSocket {
             try check(rc, "setsockopt(ROUTING_ID)")
         }
         if kind == .router, options.routerMandatory { try set(ZMQ_ROUTER_MANDATORY, 1, "ROUTER_MANDATORY") }
+        if kind == .router, options.routerHandover { try set(ZMQ_ROUTER_HANDOVER, 1, "ROUTER_HANDOVER") }
         if kind == .sub {
             for prefix in options.subscriptions {
                 let rc = prefix.withUnsafeBytes { zmq_setsockopt(handle, ZMQ_SUBSCRIBE, $0.baseAddress, $0.count) }
@@ -157,13 +170,13 @@ public final class ZMQSocket {
 
     /// Binds; for ipc:// the socket file is created (a stale one from a crashed run is replaced by libzmq).
     public func bind(_ endpoint: String) throws(BusError) {
-        try BusError.validate(endpoint: endpoint)
+        try BusEndpoints.validate(endpoint)
         try check(zmq_bind(handle, endpoint), "bind", endpoint: endpoint)
     }
 
     /// Connects; never waits for the peer: libzmq connects (and reconnects) in the background.
     public func connect(_ endpoint: String) throws(BusError) {
-        try BusError.validate(endpoint: endpoint)
+        try BusEndpoints.validate(endpoint)
         try check(zmq_connect(handle, endpoint), "connect", endpoint: endpoint)
     }
 

@@ -24,7 +24,12 @@ public final class WorkerControlClient: Sendable {
     /// Connects (in the background: the supervisor may bind later). Sends nothing until `sendHello()`.
     public init(endpoint: String, worker: String, role: WorkerRole, pid: Int32 = getpid(), logger: Logger,
                 metrics: BusMetrics = BusMetrics(), context: ZMQContext = .shared) throws(BusError) {
-        let spec = SocketSpec(name: Self.socketName, kind: .dealer, attachments: [.connect(endpoint)], options: .control,
+        var options = SocketOptions.control
+        // The worker name as routing id keeps the supervisor's ControlPeer for a worker stable across
+        // reconnects (ZMTP heartbeats drop a SIGSTOPped worker's connection); the ROUTER hands it over.
+        let name = Array(worker.utf8)
+        if (1 ... 255).contains(name.count), name[0] != 0 { options.routingID = name }
+        let spec = SocketSpec(name: Self.socketName, kind: .dealer, attachments: [.connect(endpoint)], options: options,
                               outboundCapacity: 64)
         let loop = try BusLoop(name: Self.socketName, sockets: [spec], context: context, logger: logger, metrics: metrics)
         self.loop = loop

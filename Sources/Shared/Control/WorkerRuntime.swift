@@ -47,7 +47,7 @@ public struct WorkerConfiguration: Sendable, Equatable {
         }
         if let endpoint = value(WorkerEnvironment.controlEndpoint) {
             do {
-                try BusError.validate(endpoint: endpoint)
+                try BusEndpoints.validate(endpoint)
             } catch {
                 throw .invalidControlEndpoint(endpoint)
             }
@@ -160,6 +160,8 @@ public final class WorkerRuntime: Sendable {
     /// Requested by SIGTERM/SIGINT, `SupervisorCommand.shutdown`, or the supervisor disappearing.
     public let shutdown: ShutdownSignal
     private let keepAlive = DispatchSourceHolder()
+    /// Shown by the supervisor with each heartbeat (e.g. `best_height`); set it from the main actor.
+    @MainActor public var heartbeatStatus: [String: String] = [:]
 
     private init(configuration: WorkerConfiguration, logger: Logger, control: WorkerControlClient?) {
         self.configuration = configuration
@@ -231,8 +233,8 @@ public final class WorkerRuntime: Sendable {
             } catch {
                 logger.warning("READY not sent", metadata: ["error": "\(error)"])
             }
-            heartbeats = Task { @MainActor in
-                await control.runHeartbeats()
+            heartbeats = Task { @MainActor [weak self] in
+                await control.runHeartbeats(status: { self?.heartbeatStatus ?? [:] })
             }
             let shutdown = self.shutdown
             let logger = self.logger
