@@ -19,21 +19,34 @@ final class POSIXProcessHost: ProcessHost {
     }
 
     func spawn(_ spec: ProcessSpec) async throws(SpawnError) -> Int32 {
-        let pid = try Self.posixSpawn(spec)
         let continuation = self.continuation
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while true {
-                let result = waitpid(pid, &status, 0)
-                if result == pid { break }
-                if result == -1 && errno == EINTR { continue }
-                // ECHILD: somebody else reaped it; report it as gone.
-                continuation.yield(ProcessExit(pid: pid, status: .signaled(SIGKILL)))
-                return
+        // Spawn on the thread that then waits for the child. Workers set PR_SET_PDEATHSIG, which Linux
+        // fires when the *thread* that forked them exits, not the process. A cooperative-pool thread may
+        // be retired by libdispatch while the worker runs, which would SIGTERM a healthy worker; this
+        // thread lives exactly as long as the child, blocked in waitpid.
+        let started: Result<Int32, SpawnError> = await withCheckedContinuation { started in
+            Thread.detachNewThread {
+                let pid: Int32
+                do throws(SpawnError) {
+                    pid = try Self.posixSpawn(spec)
+                } catch {
+                    started.resume(returning: .failure(error))
+                    return
+                }
+                started.resume(returning: .success(pid))
+                var status: Int32 = 0
+                while true {
+                    let result = waitpid(pid, &status, 0)
+                    if result == pid { break }
+                    if result == -1 && errno == EINTR { continue }
+                    // ECHILD: somebody else reaped it; report it as gone.
+                    continuation.yield(ProcessExit(pid: pid, status: .signaled(SIGKILL)))
+                    return
+                }
+                continuation.yield(ProcessExit(pid: pid, status: Self.decode(status)))
             }
-            continuation.yield(ProcessExit(pid: pid, status: Self.decode(status)))
         }
-        return pid
+        return try started.get()
     }
 
     func signal(_ pid: Int32, _ signal: Int32) async {
