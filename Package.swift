@@ -93,7 +93,7 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
         ),
         .executableTarget(
             name: "bench-notifier",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/bench-notifier",
             swiftSettings: swiftSettings
         ),
