@@ -88,10 +88,17 @@ struct DeliveryLoop: Sendable {
         }
         do { try outbox.register(sink: sink.name) } catch { log.error("cannot register sink: \(error)") }
 
+        // Highest alert row already turned into deliveries: a wake-up without new alerts costs reads only,
+        // never the write lock the alert-worker needs.
+        var enqueuedUpTo: Int64 = -1
         while !stopping.isSet {
             let seen = wake.current
             do {
-                try outbox.enqueueNew(sink: sink.name)
+                let last = try outbox.store.lastAlertRowID()
+                if last > enqueuedUpTo {
+                    try outbox.enqueueNew(sink: sink.name)
+                    enqueuedUpTo = last
+                }
                 guard let entry = try outbox.next(sink: sink.name, kinds: gate.kinds),
                       await gate.admit(entry.alert.rowID) else {
                     await wake.wait(after: seen, timeout: pollInterval)
