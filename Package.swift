@@ -101,6 +101,7 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
             name: "bench-scale",
             dependencies: ["Shared"],
             path: "Benchmarks/bench-scale",
+            exclude: ["py_scalecodec_bench.py"],
             swiftSettings: swiftSettings
         ),
     ]

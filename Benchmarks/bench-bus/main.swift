@@ -270,6 +270,11 @@ do {
 }
 
 if CommandLine.arguments.dropFirst().first == "codec" { exit(0) }
+if CommandLine.arguments.dropFirst().first == "rss" {
+    let rss = try await idleWorkerRSS(directory: directory)
+    print("idle worker RSS (\(rss.worker)): VmRSS \(rss.kilobytes) kB; \(rss.detail)")
+    exit(0)
+}
 if CommandLine.arguments.dropFirst().first == "envelope" {
     // For profiling the envelope path alone.
     let run = try await envelopeThroughput(count: count, directory: directory, batch: 1, typed: false)

@@ -1,2 +1,14 @@
-// Placeholder until the supervisor command lands.
-print("supervisor: not wired yet")
+import Foundation
+import Logging
+import Shared
+
+// Wiring only: logging to stderr once (level from CHAIN_ALERTER_LOG_LEVEL, as for the workers),
+// then the command line decides what runs.
+let level = ProcessInfo.processInfo.environment[WorkerEnvironment.logLevel]
+    .flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = level
+    return handler
+}
+await SupervisorCLI.start()

@@ -13,6 +13,10 @@ public struct ScaleError: Error, Equatable, Sendable, CustomStringConvertible {
         case trailingBytes(Int)
         /// Nesting went deeper than the decoder allows.
         case tooDeep(Int)
+        /// An enum index that the type (from the runtime metadata) does not define; often a sign of the wrong metadata.
+        case unknownVariant(Int)
+        /// The metadata refers to a type id that its registry does not contain.
+        case unknownTypeId(Int)
     }
 
     public var reason: Reason
@@ -40,6 +44,10 @@ public struct ScaleError: Error, Equatable, Sendable, CustomStringConvertible {
             what = "\(count) trailing byte(s) after the value"
         case .tooDeep(let depth):
             what = "nesting deeper than \(depth)"
+        case .unknownVariant(let index):
+            what = "unknown variant index \(index) (is this the metadata of the runtime that produced the data?)"
+        case .unknownTypeId(let id):
+            what = "type id \(id) is not in the metadata's type registry"
         }
         return "SCALE error decoding \(typeName) at byte offset \(offset): \(what)"
     }

@@ -1,7 +1,7 @@
 /// A cursor over SCALE-encoded bytes. Every read checks bounds and reports the offset and type on failure.
 public struct ScaleReader: Sendable {
     public let bytes: [UInt8]
-    public private(set) var offset: Int
+    public internal(set) var offset: Int
     /// Upper bound for any declared length (vector element count, byte string length).
     public var maxLength: Int
 
