@@ -26,7 +26,8 @@ final class Receiver: @unchecked Sendable {
     private var total = 0
 
     init() {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
@@ -37,6 +38,9 @@ final class Receiver: @unchecked Sendable {
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         port = UInt16(bigEndian: addr.sin_port)
+    }
+
+    func start() {
         Thread { [self] in
             while true {
                 let c = accept(fd, nil, nil)
@@ -158,11 +162,12 @@ defer { try? FileManager.default.removeItem(atPath: stateDir) }
 let storePath = stateDir + "/store.sqlite"
 let store = try AlertStore(location: .sqliteFile(path: storePath), logger: logger)
 let receiver = Receiver()
+receiver.start()
 let hook = "http://127.0.0.1:\(receiver.port)/hook"
 let notifierArgs = ["--slack=false", "--webhook-url", hook, "--store", "sqlite://\(storePath)", "--state-dir", stateDir]
 
 // 1. Latency: one alert per commit, spaced, each measured from commit to receipt.
-func measureLatency(prefix: String, doorbell: Bool) throws -> [Double] {
+@MainActor func measureLatency(prefix: String, doorbell: Bool) throws -> [Double] {
     let bell = try BusLoop(name: "bench-bell", sockets: [SocketSpec(name: "bell", kind: .push,
                            attachments: [.connect("ipc://\(stateDir)/notifier.sock")])], logger: logger)
     defer { bell.close() }
