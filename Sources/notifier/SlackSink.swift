@@ -189,6 +189,10 @@ actor SlackSink: AlertSink {
                 if payload["id"] as? String == alert.payload.id { return .alreadyDelivered }
             }
             return .resend
+        case .slackError(let e) where Self.permanentErrors.contains(e):
+            // History can never be read (e.g. no channels:history scope): waiting would stall the sink forever.
+            logger.warning("cannot read channel history to reconcile an in-doubt alert; resending it", metadata: ["error": "\(e)"])
+            return .resend
         case .slackError(let e): return .unknown(reason: "conversations.history: \(e)")
         case .http(let s, _): return .unknown(reason: "conversations.history: HTTP \(s)")
         case .transport(let m): return .unknown(reason: m)

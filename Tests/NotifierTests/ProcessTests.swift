@@ -31,7 +31,7 @@ struct ProcessTests {
     func killNine() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let storeURL = "sqlite://\(dir.file("store.sqlite"))"
         let args = ["--slack=false", "--webhook-url", fake.webhook(), "--store", storeURL, "--state-dir", dir.path]
@@ -72,6 +72,10 @@ struct ProcessTests {
         #expect(duplicates.count <= kills, "at most one in-doubt resend per crash (got \(duplicates.count))")
         #expect(duplicates.allSatisfy { ($0["headers"] as? [String: Any])?["x-chain-alerter-in-doubt"] as? String == "true" },
                 "a raw duplicate is only ever an in-doubt resend carrying the same idempotency key")
+        let inDoubtLogLines = (0 ... run).map { String(decoding: FileManager.default.contents(atPath: dir.file("notifier-\($0).err")) ?? Data(), as: UTF8.self) }
+            .joined().components(separatedBy: "resending an in-doubt delivery").count - 1
+        print("kill -9 test: \(kills) kills, \(duplicates.count) raw duplicate webhook request(s), \(inDoubtLogLines) in-doubt resend(s) logged")
+        #expect(inDoubtLogLines <= 2 * kills, "at most one in-doubt row per sink (webhook, terminal) per crash")
         let outbox = Outbox(store: store)
         let sink = WebhookSink(url: fake.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
         #expect(try outbox.counts(sink: sink)[.delivered] == 200)
@@ -102,7 +106,7 @@ struct ProcessTests {
         let dir = try TempDir()
         defer { dir.remove() }
         let token = "xoxb-CANARY-" + UUID().uuidString
-        let fake = try FakeSinks(dir: dir, token: token)
+        let fake = try await FakeSinks.start(dir: dir, token: token)
         defer { fake.stop() }
         // The systemd credential: $CREDENTIALS_DIRECTORY/slack-secret, no --slack-secret-path.
         let credentials = dir.file("credentials")

@@ -21,7 +21,7 @@ struct SlackTests {
     func postsMessages() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir, pageSize: 1, channels: "random:C0RAND,chain-alerts-test:C0TEST,old:C0OLD,chain-alerts:C0PROD")
+        let fake = try await FakeSinks.start(dir: dir, pageSize: 1, channels: "random:C0RAND,chain-alerts-test:C0TEST,old:C0OLD,chain-alerts:C0PROD")
         defer { fake.stop() }
         let config = try slackConfig(fake, dir, extra: ["--production"])
         let store = try memoryStore()
@@ -70,7 +70,7 @@ struct SlackTests {
     func invalidAuth() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir, token: "xoxb-the-right-one")
+        let fake = try await FakeSinks.start(dir: dir, token: "xoxb-the-right-one")
         defer { fake.stop() }
         let tokenPath = try writeToken("xoxb-WRONG", in: dir)
         let config = try testConfiguration(["--slack-secret-path", tokenPath, "--slack-api-url", fake.slackAPI])
@@ -85,7 +85,7 @@ struct SlackTests {
     func postFaults() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir, faults: ["chat.postMessage": ["429:1", "500", "slack:channel_not_found"]])
+        let fake = try await FakeSinks.start(dir: dir, faults: ["chat.postMessage": ["429:1", "500", "slack:channel_not_found"]])
         defer { fake.stop() }
         let config = try slackConfig(fake, dir)
         let store = try memoryStore()
@@ -107,7 +107,7 @@ struct SlackTests {
     func reconcileInDoubt() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let config = try slackConfig(fake, dir)
         let store = try memoryStore()

@@ -66,6 +66,16 @@ import Testing
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "build the \(name) executable first (swift build)"])
         }
         process.executableURL = url
+        var environment = environment
+        if name == "notifier" {
+            // The real notifier needs a Slack token unless Slack is off, and a state directory for its store.
+            environment["CHAIN_ALERTER_SLACK"] = environment["CHAIN_ALERTER_SLACK"] ?? "false"
+            if environment[WorkerEnvironment.stateDirectory] == nil {
+                let directory = "/tmp/chain-alerter-runtime-test-\(getpid())"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                environment[WorkerEnvironment.stateDirectory] = directory
+            }
+        }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
