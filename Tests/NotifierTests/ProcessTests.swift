@@ -143,3 +143,43 @@ struct ProcessTests {
         #expect(good.output.contains("slack ready"), "the logs were captured")
     }
 }
+
+@Suite("Notifier process, Slack", .serialized, .timeLimit(.minutes(2)))
+struct SlackProcessTests {
+    @Test("kill -9 while Slack has accepted a post but not answered: after restart the post is found, never repeated")
+    func killNineSlack() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let token = "xoxb-k9-" + UUID().uuidString
+        let fake = try await FakeSinks.start(dir: dir, token: token, faults: ["chat.postMessage": ["ok", "ok", "slowok:5"]])
+        defer { fake.stop() }
+        let tokenPath = try writeToken(token, in: dir)
+        let storePath = dir.file("store.sqlite")
+        let store = try AlertStore(location: .sqliteFile(path: storePath), logger: testLogger)
+        let alerts = [testAlert(0, kind: .startup, prefix: "s9")] + (1 ..< 6).map { testAlert($0, prefix: "s9") }
+        try store.insertAlerts(alerts)
+        let args = ["--slack-secret-path", tokenPath, "--slack-api-url", fake.slackAPI, "--webhook-url", fake.webhook(),
+                    "--store", "sqlite://\(storePath)", "--state-dir", dir.path]
+        let tests = ProcessTests()
+        var notifier = try tests.start(args, in: dir, run: 0)
+        defer { notifier.killAndReap() }
+        let slow = await eventually(timeout: .seconds(30)) {
+            fake.requests(endpoint: "chat.postMessage").contains { $0["fault"] as? String == "slowok:5" }
+        }
+        #expect(slow, "the third post reached Slack")
+        notifier.signal(SIGKILL)
+        #expect(await notifier.wait(timeout: .seconds(5)) == 137)
+        notifier = try tests.start(args, in: dir, run: 1)
+        let ids = alerts.map(\.id)
+        let all = await eventually(timeout: .seconds(40)) {
+            Set(fake.requests().postedSlackIDs) == Set(ids) && Set(fake.requests().acceptedWebhookIDs) == Set(ids)
+        }
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(15)) == 0)
+        #expect(all, "every alert reached Slack and the webhook")
+        #expect(fake.requests().postedSlackIDs == ids, "each alert posted to Slack exactly once, in order")
+        #expect(fake.requests(endpoint: "conversations.history").count >= 1, "the in-doubt post was reconciled from history")
+        #expect(fake.requests().acceptedWebhookIDs.count == ids.count)
+        #expect(!(notifier.output + (FileManager.default.contents(atPath: dir.file("notifier-0.err")).map { String(decoding: $0, as: UTF8.self) } ?? "")).contains(token))
+    }
+}
