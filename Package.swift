@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NotifierTests",
-            dependencies: ["notifier", "Shared"],
+            dependencies: ["notifier", "Shared", .product(name: "MetricsTestKit", package: "swift-metrics")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

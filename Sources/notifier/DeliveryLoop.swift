@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import Shared
 
 /// Which alerts may be delivered in this run (`--alert-limit`, `--test-startup`), and the count of alerts
@@ -59,15 +58,10 @@ struct DeliveryLoop: Sendable {
     /// Safety-net poll: a lost wake-up only delays a delivery this long.
     let pollInterval: Duration
     let logger: Logger
+    let metrics: NotifierMetrics
     let onFatal: @Sendable (ConfigError) -> Void
 
     func run() async {
-        let label = [("sink", sink.name)]
-        let delivered = Counter(label: "chain_alerter_notifier_deliveries_total", dimensions: label + [("result", "delivered")])
-        let retried = Counter(label: "chain_alerter_notifier_deliveries_total", dimensions: label + [("result", "retry")])
-        let failed = Counter(label: "chain_alerter_notifier_deliveries_total", dimensions: label + [("result", "failed")])
-        let inDoubtResends = Counter(label: "chain_alerter_notifier_in_doubt_resends_total", dimensions: label)
-        let reconciled = Counter(label: "chain_alerter_notifier_in_doubt_reconciled_total", dimensions: label)
         var log = logger
         log[metadataKey: "sink"] = "\(sink.name)"
 
@@ -118,7 +112,7 @@ struct DeliveryLoop: Sendable {
                     switch await sink.reconcile(alert) {
                     case .alreadyDelivered:
                         try outbox.markDelivered(rowID: alert.rowID, sink: sink.name)
-                        reconciled.increment()
+                        metrics.inDoubtReconciled(sink: sink.name)
                         log.notice("in-doubt delivery was already accepted; not sending again", metadata: meta)
                         await fullyDelivered(alert)
                         continue
@@ -135,7 +129,7 @@ struct DeliveryLoop: Sendable {
 
                 let attempt = try outbox.markSending(rowID: alert.rowID, sink: sink.name)
                 if inDoubt {
-                    inDoubtResends.increment()
+                    metrics.inDoubtResend(sink: sink.name)
                     log.warning("resending an in-doubt delivery (the previous process died mid-send)", metadata: meta)
                 }
                 let outcome = await sink.deliver(alert, attempt: attempt, inDoubt: inDoubt)
@@ -143,18 +137,18 @@ struct DeliveryLoop: Sendable {
                 switch outcome {
                 case .accepted:
                     try outbox.markDelivered(rowID: alert.rowID, sink: sink.name)
-                    delivered.increment()
+                    metrics.delivery(sink: sink.name, result: "delivered")
                     log.debug("delivered", metadata: meta)
                     await fullyDelivered(alert)
                 case .retry(let reason, let retryAfter):
                     let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0 ..< 1))
                     try outbox.markRetry(rowID: alert.rowID, sink: sink.name, at: Date().addingTimeInterval(delay.seconds), error: reason)
-                    retried.increment()
+                    metrics.delivery(sink: sink.name, result: "retry")
                     log.warning("delivery failed, will retry", metadata: meta.merging(["reason": "\(reason)", "retry_in": "\(delay)"]) { $1 })
                 case .permanent(let reason):
                     try outbox.markFailed(rowID: alert.rowID, sink: sink.name, error: reason)
-                    failed.increment()
-                    Counter(label: "chain_alerter_notifier_permanent_failures_total", dimensions: label).increment()
+                    metrics.delivery(sink: sink.name, result: "failed")
+                    metrics.permanentFailure(sink: sink.name)
                     log.error("delivery failed permanently; not retrying", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
                 }
             } catch {

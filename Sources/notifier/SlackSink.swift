@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import Shared
 
 /// Slack Web API settings the sink needs (from `Configuration`).

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import Shared
 import Testing
 
@@ -85,6 +86,8 @@ struct DeliveryTests {
         #expect(try outbox.counts(sink: dead)[.pending] == 10, "nothing lost while the sink is down")
         let goneName = WebhookSink(url: gone.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
         #expect(try outbox.counts(sink: goneName)[.failed] == 1)
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.permanentFailuresLabel, dimensions: [("sink", goneName)]) == 1)
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.deliveriesLabel, dimensions: [("sink", dead), ("result", "retry")]) >= 1)
     }
 
     @Test("--alert-limit counts alerts delivered to every sink, then exits 0")

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import Shared
 import Testing
 
@@ -104,6 +105,7 @@ struct SlackTests {
         #expect(t[1] - t[0] >= 0.95, "Retry-After honoured")
         let counts = try Outbox(store: store).counts(sink: "slack")
         #expect(counts[.failed] == 1 && counts[.delivered] == 1)
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.permanentFailuresLabel, dimensions: [("sink", "slack")]) == 1)
     }
 
     @Test("an in-doubt delivery already in the channel is not posted again")
@@ -135,6 +137,8 @@ struct SlackTests {
         #expect(await running.stop() == 0)
         #expect(done)
         #expect(fake.requests().postedSlackIDs == [posted.id, lost.id], "each alert in the channel exactly once")
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.inDoubtReconciledLabel, dimensions: [("sink", "slack")]) == 1)
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.inDoubtResendsLabel, dimensions: [("sink", "slack")]) == 1)
         let history = fake.requests(endpoint: "conversations.history")
         #expect(history.count == 2)
         #expect(history.allSatisfy { ($0["query"] as? [String: String])?["include_all_metadata"] == "true" })

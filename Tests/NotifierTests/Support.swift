@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import Shared
 import Testing
 
@@ -164,11 +165,14 @@ final class RunningNotifier: Sendable {
     let notifier: Notifier
     let task: Task<Int32, Never>
 
+    let metrics = TestMetrics()
+
     init(configuration: Configuration, store: AlertStore, token: String? = nil, tuning: NotifierTuning = fastTuning()) {
         let secret = token.map { Secret(bytes: Array($0.utf8)) }
         let sinks = Notifier.makeSinks(configuration: configuration, token: secret, tuning: tuning, logger: testLogger)
         let n = Notifier(configuration: configuration, store: store, sinks: sinks,
-                         httpClient: CurlHTTPClient(threads: 2, logger: testLogger), tuning: tuning, logger: testLogger)
+                         httpClient: CurlHTTPClient(threads: 2, logger: testLogger), tuning: tuning,
+                         metrics: NotifierMetrics(factory: metrics), logger: testLogger)
         notifier = n
         task = Task { await n.run() }
     }
