@@ -55,11 +55,14 @@ final class FakeSinks: @unchecked Sendable {
                                  port: port, delayStart: delayStart)
         if delayStart > 0 { return fake }
         let out = dir.file("\(name).stdout")
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Polls until the fake prints its port. The last read comes after the deadline, so a test task that
+        // was starved of CPU (other suites share the cooperative pool) still sees a port printed meanwhile.
+        let deadline = ContinuousClock.now + .seconds(30)
         var text = ""
-        while ContinuousClock.now < deadline {
+        while true {
+            let late = ContinuousClock.now >= deadline
             text = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
-            if text.contains("\n") { break }
+            if text.contains("\n") || late { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         guard let p = text.split(separator: "\n").first?.split(separator: " ").last.flatMap({ Int($0) }) else {
