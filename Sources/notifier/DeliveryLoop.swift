@@ -6,7 +6,7 @@ import Shared
 /// fully delivered to every sink. When the count reaches the limit, the notifier finishes.
 actor AlertLimitGate {
     /// At most this many distinct alerts are handed to sinks (nil: unlimited).
-    let limit: Int?
+    nonisolated let limit: Int?
     /// Only these kinds are delivered (nil: all). `--test-startup` delivers only the Startup alert.
     nonisolated let kinds: [AlertKind]?
     private var admitted: Set<Int64> = []
@@ -159,6 +159,8 @@ struct DeliveryLoop: Sendable {
     }
 
     private func fullyDelivered(_ alert: StoredAlert) async {
+        // Only --alert-limit / --test-startup count fully delivered alerts.
+        guard gate.limit != nil else { return }
         do {
             if try outbox.isFullyDelivered(rowID: alert.rowID, sinks: allSinks) {
                 _ = await gate.fullyDelivered(alert.rowID, kind: alert.payload.kind)
