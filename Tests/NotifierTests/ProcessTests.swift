@@ -82,6 +82,35 @@ struct ProcessTests {
         #expect(try outbox.counts(sink: "terminal")[.delivered] == 200)
     }
 
+    @Test("SIGTERM during an in-flight attempt: the attempt finishes, the rest stays pending, exit 0; a restart delivers it")
+    func gracefulShutdown() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let fake = try await FakeSinks.start(dir: dir, faults: ["webhook": ["slow:2"]])
+        defer { fake.stop() }
+        let storePath = dir.file("store.sqlite")
+        let store = try AlertStore(location: .sqliteFile(path: storePath), logger: testLogger)
+        let alerts = (0 ..< 5).map { testAlert($0, prefix: "gs") }
+        try store.insertAlerts(alerts)
+        let args = ["--slack=false", "--webhook-url", fake.webhook(), "--store", "sqlite://\(storePath)", "--state-dir", dir.path]
+        var notifier = try start(args, in: dir, run: 0)
+        defer { notifier.killAndReap() }
+        // The first attempt is in flight (the receiver holds it for 2 s) when SIGTERM arrives.
+        #expect(await eventually(timeout: .seconds(20)) { (try? Outbox(store: store).counts(sink: "terminal")[.delivered]) == 5 })
+        try await Task.sleep(for: .milliseconds(300))
+        let asked = ContinuousClock.now
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(12)) == 0)
+        #expect(ContinuousClock.now - asked < .seconds(9), "bounded by the in-flight attempt, not a fixed sleep")
+        #expect(fake.requests().acceptedWebhookIDs.isEmpty)
+        let hook = WebhookSink(url: fake.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
+        #expect(try Outbox(store: store).counts(sink: hook)[.pending] == 5, "nothing lost, nothing in doubt")
+        notifier = try start(args, in: dir, run: 1)
+        #expect(await eventually(timeout: .seconds(20)) { fake.requests().acceptedWebhookIDs == alerts.map(\.id) })
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(12)) == 0)
+    }
+
     @Test("a token file with mode 0644 exits 78 naming the file and the fix")
     func tokenMode() async throws {
         let dir = try TempDir()
