@@ -132,6 +132,34 @@ struct BlockConformanceTests {
         if case .variant(let v) = sudo.call.value { #expect(metadata.registry[v.typeId]?.path.last == "RuntimeCall") }
     }
 
+    /// Utility.batch_all, Sudo.sudo, Proxy.proxy and Multisig.as_multi built by hand from the metadata's layouts.
+    @Test func handBuiltNestedCallsAreWalkable() throws {
+        let chronos = try Conformance.metadata("chronos_spec6_v14.scale")
+        // Utility(8).batch_all(2)[System(0).remark(0)("hi"), Sudo(100).sudo(0)(System.remark("x"))]
+        let batch: [UInt8] = [8, 2, 0x08, 0, 0, 0x08, 0x68, 0x69, 100, 0, 0, 0, 0x04, 0x78]
+        let call = try chronos.decodeCall(batch)
+        #expect(call.allCalls.map { "\($0.pallet).\($0.name)" } == ["Utility.batch_all", "System.remark", "Sudo.sudo", "System.remark"])
+        #expect(call.nestedCalls.count == 2)
+        #expect(call.allCalls.last?["remark"]?.asBytes == [0x78])
+        #expect(try chronos.registry.encode(call.value, as: chronos.extrinsic.callTypeId) == batch)
+
+        let polkadot = try Conformance.metadata("polkadot_spec1000001_v14.scale")
+        let remark: [UInt8] = [0, 0, 0x04, 0x78]
+        let account = [UInt8](repeating: 0xaa, count: 32)
+        // Proxy(29).proxy(0)(real: MultiAddress::Id, force_proxy_type: None, call)
+        let proxy: [UInt8] = [29, 0, 0] + account + [0] + remark
+        let proxied = try polkadot.decodeCall(proxy)
+        #expect(proxied.nestedCalls.map(\.name) == ["remark"])
+        #expect(proxied["real"]?.accountId32 == account)
+        // Multisig(30).as_multi(1)(threshold 2, [account], None, call, Weight {0, 0})
+        let multisig: [UInt8] = [30, 1, 2, 0, 0x04] + account + [0] + remark + [0, 0]
+        let asMulti = try polkadot.decodeCall(multisig)
+        #expect(asMulti.nestedCalls.map { "\($0.pallet).\($0.name)" } == ["System.remark"])
+        #expect(try polkadot.registry.encode(asMulti.value, as: polkadot.extrinsic.callTypeId) == multisig)
+        // Trailing bytes after a call are an error, not ignored.
+        #expect(throws: ScaleError.self) { try polkadot.decodeCall(multisig + [0]) }
+    }
+
     @Test func nestedBatchCallsAreWalkable() throws {
         // Any real block containing Utility batches: walk every call and check nested calls are decoded calls.
         var sawNested = false

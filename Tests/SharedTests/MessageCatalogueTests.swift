@@ -53,6 +53,30 @@ import Testing
         #expect(try roundTrip(message) == message)
     }
 
+    @Test func fetchCanonicalHashByHeightAndBest() throws {
+        let byHeight = FetchRequest(requestID: 7, kind: .canonicalHash, blockHash: [], height: 4_259_127)
+        #expect(try roundTrip(byHeight) == byHeight)
+        #expect(try roundTrip(byHeight).height == 4_259_127)
+        let best = FetchRequest(requestID: 8, kind: .canonicalHash, blockHash: [])
+        #expect(try roundTrip(best).height == nil)
+    }
+
+    @Test func cursorReport() throws {
+        let fresh = CursorReport(instanceID: 42, checkedHeight: nil, checkedHash: nil, observedAtMilliseconds: 1)
+        #expect(try roundTrip(fresh) == fresh)
+        let checked = CursorReport(instanceID: .max, checkedHeight: 1005, checkedHash: Self.hash, observedAtMilliseconds: 2)
+        #expect(try roundTrip(checked) == checked)
+    }
+
+    @Test func chainIdentity() throws {
+        let full = ChainIdentity(node: "ws://127.0.0.1:9944", genesisHash: Self.hash, chainName: "Autonomys Mainnet", ss58Format: 6094,
+                                 tokenDecimals: 18, tokenSymbol: "AI3", specVersion: 7, metadata: [0x6d, 0x65, 0x74, 0x61, 0x0e])
+        #expect(try roundTrip(full) == full)
+        let bare = ChainIdentity(node: "n", genesisHash: Self.parent, chainName: "", ss58Format: nil, tokenDecimals: nil,
+                                 tokenSymbol: nil, specVersion: 0, metadata: nil)
+        #expect(try roundTrip(bare) == bare)
+    }
+
     @Test func blockDataEveryOutcome() throws {
         let outcomes: [BlockData.Outcome] = [
             .found([Self.block, FetchedBlock(blockHash: Self.parent)]),

@@ -60,21 +60,18 @@ import Testing
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    static func launch(_ name: String, environment: [String: String]) throws -> Process {
+    /// Starts a worker the way the supervisor would: with the shared options (no Slack, so no secret is
+    /// needed) and a state directory of its own, never the repository's working directory.
+    static func launch(_ name: String, environment: [String: String], arguments: [String] = ["--slack=false"]) throws -> Process {
         let process = Process()
         guard let url = executable(name) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "build the \(name) executable first (swift build)"])
         }
         process.executableURL = url
+        process.arguments = arguments
         var environment = environment
-        if name == "notifier" {
-            // The real notifier needs a Slack token unless Slack is off, and a state directory for its store.
-            environment["CHAIN_ALERTER_SLACK"] = environment["CHAIN_ALERTER_SLACK"] ?? "false"
-            if environment[WorkerEnvironment.stateDirectory] == nil {
-                let directory = "/tmp/chain-alerter-runtime-test-\(getpid())"
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                environment[WorkerEnvironment.stateDirectory] = directory
-            }
+        if environment[WorkerEnvironment.stateDirectory] == nil {
+            environment[WorkerEnvironment.stateDirectory] = makeSocketDirectory()
         }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice

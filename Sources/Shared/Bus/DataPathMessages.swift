@@ -51,6 +51,9 @@ public enum FetchKind: UInt8, Sendable, CaseIterable {
     case runtimeVersion = 4
     /// `count` headers walking back from the block (gap filling).
     case ancestors = 5
+    /// `chain_getBlockHash(height)`: the node's canonical hash at `FetchRequest.height`, or its best hash
+    /// when `height` is nil. Answered with `FetchedBlock.blockHash` = that hash (and its header).
+    case canonicalHash = 6
 }
 
 /// fork-worker → node-watcher (DEALER → ROUTER): fetch data about a block.
@@ -63,12 +66,15 @@ public struct FetchRequest: ScaleBusMessage, Equatable {
     public var blockHash: [UInt8]
     /// How many blocks, for `.ancestors`; 1 otherwise.
     public var count: UInt32
+    /// The block number, for `.canonicalHash` (nil = the node's best block); unused otherwise.
+    public var height: UInt64?
 
-    public init(requestID: UInt64, kind: FetchKind, blockHash: [UInt8], count: UInt32 = 1) {
+    public init(requestID: UInt64, kind: FetchKind, blockHash: [UInt8], count: UInt32 = 1, height: UInt64? = nil) {
         self.requestID = requestID
         self.kind = kind
         self.blockHash = blockHash
         self.count = count
+        self.height = height
     }
 
     public func encode(scale writer: inout ScaleWriter) {
@@ -76,6 +82,7 @@ public struct FetchRequest: ScaleBusMessage, Equatable {
         writer.writeU8(kind.rawValue)
         writer.writeByteVector(blockHash)
         writer.writeU32(count)
+        writeOptional(&writer, height) { $0.writeU64($1) }
     }
 
     public init(scale reader: inout ScaleReader) throws(ScaleError) {
@@ -83,6 +90,9 @@ public struct FetchRequest: ScaleBusMessage, Equatable {
         kind = try readEnum(&reader, "FetchRequest.kind")
         blockHash = try reader.readByteVector("FetchRequest.blockHash")
         count = try reader.readU32("FetchRequest.count")
+        height = try readOptional(&reader, "FetchRequest.height") { (r: inout ScaleReader) throws(ScaleError) in
+            try r.readU64("FetchRequest.height")
+        }
     }
 }
 
@@ -374,6 +384,110 @@ public struct NodeStatus: ScaleBusMessage, Equatable {
         }
         detail = try readText(&reader, "NodeStatus.detail")
         observedAtMilliseconds = try reader.readU64("NodeStatus.observedAt")
+    }
+}
+
+/// alert-worker → fork-worker (PUSH to the fork-worker's PULL): what the alert-worker has durably checked.
+/// Sent at start (a new `instanceID` tells the fork-worker to replay best-fork blocks after the cursor),
+/// after each committed block, and every second, so a lost CanonicalBlock is noticed and re-sent.
+public struct CursorReport: ScaleBusMessage, Equatable {
+    public static var messageType: MessageType { .cursorReport }
+
+    /// Random per alert-worker process start.
+    public var instanceID: UInt64
+    /// The last block checked and committed (nil before the first block ever).
+    public var checkedHeight: UInt64?
+    public var checkedHash: [UInt8]?
+    /// Unix milliseconds at the alert-worker.
+    public var observedAtMilliseconds: UInt64
+
+    public init(instanceID: UInt64, checkedHeight: UInt64?, checkedHash: [UInt8]?, observedAtMilliseconds: UInt64) {
+        self.instanceID = instanceID
+        self.checkedHeight = checkedHeight
+        self.checkedHash = checkedHash
+        self.observedAtMilliseconds = observedAtMilliseconds
+    }
+
+    public func encode(scale writer: inout ScaleWriter) {
+        writer.writeU64(instanceID)
+        writeOptional(&writer, checkedHeight) { $0.writeU64($1) }
+        writeOptional(&writer, checkedHash) { $0.writeByteVector($1) }
+        writer.writeU64(observedAtMilliseconds)
+    }
+
+    public init(scale reader: inout ScaleReader) throws(ScaleError) {
+        instanceID = try reader.readU64("CursorReport.instanceID")
+        checkedHeight = try readOptional(&reader, "CursorReport.checkedHeight") { (r: inout ScaleReader) throws(ScaleError) in
+            try r.readU64("CursorReport.checkedHeight")
+        }
+        checkedHash = try readOptional(&reader, "CursorReport.checkedHash") { (r: inout ScaleReader) throws(ScaleError) in
+            try r.readByteVector("CursorReport.checkedHash")
+        }
+        observedAtMilliseconds = try reader.readU64("CursorReport.observedAt")
+    }
+}
+
+/// node-watcher → fork-worker → alert-worker: which chain the node serves and its current runtime.
+/// A watcher sends it after every (re)connect and after a runtime upgrade; the fork-worker forwards the
+/// primary's to the alert-worker at start, when it changes, and when the alert-worker restarts. The
+/// alert-worker detects the network from it (genesis hash, then chain name, then properties) and caches
+/// the metadata by spec version, so metadata is never fetched per block.
+public struct ChainIdentity: ScaleBusMessage, Equatable {
+    public static var messageType: MessageType { .chainIdentity }
+
+    public var node: String
+    /// `chain_getBlockHash(0)`.
+    public var genesisHash: [UInt8]
+    /// `system_chain`, e.g. "Autonomys Mainnet".
+    public var chainName: String
+    /// From `system_properties`, where the node reports them.
+    public var ss58Format: UInt16?
+    public var tokenDecimals: UInt8?
+    public var tokenSymbol: String?
+    /// The runtime's spec version and its raw metadata (`meta` magic + version + body), if attached.
+    public var specVersion: UInt32
+    public var metadata: [UInt8]?
+
+    public init(node: String, genesisHash: [UInt8], chainName: String, ss58Format: UInt16?, tokenDecimals: UInt8?,
+                tokenSymbol: String?, specVersion: UInt32, metadata: [UInt8]?) {
+        self.node = node
+        self.genesisHash = genesisHash
+        self.chainName = chainName
+        self.ss58Format = ss58Format
+        self.tokenDecimals = tokenDecimals
+        self.tokenSymbol = tokenSymbol
+        self.specVersion = specVersion
+        self.metadata = metadata
+    }
+
+    public func encode(scale writer: inout ScaleWriter) {
+        writer.writeString(node)
+        writer.writeByteVector(genesisHash)
+        writer.writeString(chainName)
+        writeOptional(&writer, ss58Format) { $0.writeU16($1) }
+        writeOptional(&writer, tokenDecimals) { $0.writeU8($1) }
+        writeOptional(&writer, tokenSymbol) { $0.writeString($1) }
+        writer.writeU32(specVersion)
+        writeOptional(&writer, metadata) { $0.writeByteVector($1) }
+    }
+
+    public init(scale reader: inout ScaleReader) throws(ScaleError) {
+        node = try readText(&reader, "ChainIdentity.node")
+        genesisHash = try reader.readByteVector("ChainIdentity.genesisHash")
+        chainName = try readText(&reader, "ChainIdentity.chainName")
+        ss58Format = try readOptional(&reader, "ChainIdentity.ss58Format") { (r: inout ScaleReader) throws(ScaleError) in
+            try r.readU16("ChainIdentity.ss58Format")
+        }
+        tokenDecimals = try readOptional(&reader, "ChainIdentity.tokenDecimals") { (r: inout ScaleReader) throws(ScaleError) in
+            try r.readU8("ChainIdentity.tokenDecimals")
+        }
+        tokenSymbol = try readOptional(&reader, "ChainIdentity.tokenSymbol") { (r: inout ScaleReader) throws(ScaleError) in
+            try readText(&r, "ChainIdentity.tokenSymbol")
+        }
+        specVersion = try reader.readU32("ChainIdentity.specVersion")
+        metadata = try readOptional(&reader, "ChainIdentity.metadata") { (r: inout ScaleReader) throws(ScaleError) in
+            try r.readByteVector("ChainIdentity.metadata")
+        }
     }
 }
 

@@ -22,6 +22,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case forkEvent = 104
     case alertDoorbell = 105
     case nodeStatus = 106
+    case cursorReport = 107
+    case chainIdentity = 108
 
     /// The only encoding this type may arrive in; anything else is dropped as malformed.
     public var encoding: PayloadEncoding {
@@ -42,6 +44,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .forkEvent: "ForkEvent"
         case .alertDoorbell: "AlertDoorbell"
         case .nodeStatus: "NodeStatus"
+        case .cursorReport: "CursorReport"
+        case .chainIdentity: "ChainIdentity"
         }
     }
 }

@@ -27,7 +27,7 @@ public enum SS58 {
         return table
     }()
 
-    /// The 1- or 2-byte prefix encoding of a network identifier (0...16383).
+    /// The 1- or 2-byte prefix encoding of a network identifier (0...16383; higher bits are ignored).
     public static func prefixBytes(_ prefix: UInt16) -> [UInt8] {
         let p = prefix & 0x3fff
         if p < 64 { return [UInt8(p)] }

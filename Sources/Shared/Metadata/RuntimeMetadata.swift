@@ -33,6 +33,7 @@ public enum StorageHasher: UInt8, Sendable {
 
 /// A storage item of a pallet.
 public struct StorageEntryMetadata: Sendable {
+    /// A plain value, or a map with one hasher per key part.
     public enum Kind: Sendable {
         case plain(valueTypeId: Int)
         case map(hashers: [StorageHasher], keyTypeId: Int, valueTypeId: Int)

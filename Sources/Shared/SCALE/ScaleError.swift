@@ -1,5 +1,6 @@
 /// A SCALE decoding failure: what went wrong, at which byte offset, while decoding which type.
 public struct ScaleError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What went wrong.
     public enum Reason: Equatable, Sendable {
         /// The input ended: `needed` more bytes were required, `available` were left.
         case truncated(needed: Int, available: Int)
