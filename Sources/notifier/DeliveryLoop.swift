@@ -65,6 +65,9 @@ struct DeliveryLoop: Sendable {
         var log = logger
         log[metadataKey: "sink"] = "\(sink.name)"
 
+        // Registered first, so a sink that is unreachable at its very first start still gets the alerts
+        // written from then on (and the hour before).
+        do { try outbox.register(sink: sink.name) } catch { log.error("cannot register sink: \(error)") }
         // Start: the sink must be ready (Slack: token and channels) before it takes any row.
         var prepareAttempt = 0
         while !stopping.isSet {
@@ -80,7 +83,6 @@ struct DeliveryLoop: Sendable {
             }
             if prepareAttempt < 0 { break }
         }
-        do { try outbox.register(sink: sink.name) } catch { log.error("cannot register sink: \(error)") }
 
         // Highest alert row already turned into deliveries: a wake-up without new alerts costs reads only,
         // never the write lock the alert-worker needs.
