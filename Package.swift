@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NotifierTests",
-            dependencies: ["notifier", "Shared"],
+            dependencies: ["notifier", "Shared", .product(name: "MetricsTestKit", package: "swift-metrics")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -93,7 +93,7 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
         ),
         .executableTarget(
             name: "bench-notifier",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/bench-notifier",
             swiftSettings: swiftSettings
         ),

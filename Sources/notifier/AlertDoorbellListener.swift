@@ -6,7 +6,7 @@ import Shared
 /// `AlertDoorbell` after each alert commit and wakes the delivery loops. It only shortens the wait:
 /// the store is the source of truth, and `DataVersionWatcher` plus the periodic poll cover a lost ring.
 final class AlertDoorbellListener: Sendable {
-    static func endpoint(stateDirectory: String) -> String { "ipc://\(stateDirectory)/notifier.sock" }
+    static func endpoint(stateDirectory: String) -> String { AlertDoorbell.endpoint(stateDirectory: stateDirectory) }
 
     private let loop: BusLoop
     private let task: Task<Void, Never>

@@ -1,13 +1,12 @@
 import Foundation
 import Logging
-import Metrics
 import Shared
 
 /// Which alerts may be delivered in this run (`--alert-limit`, `--test-startup`), and the count of alerts
 /// fully delivered to every sink. When the count reaches the limit, the notifier finishes.
 actor AlertLimitGate {
     /// At most this many distinct alerts are handed to sinks (nil: unlimited).
-    let limit: Int?
+    nonisolated let limit: Int?
     /// Only these kinds are delivered (nil: all). `--test-startup` delivers only the Startup alert.
     nonisolated let kinds: [AlertKind]?
     private var admitted: Set<Int64> = []
@@ -59,18 +58,16 @@ struct DeliveryLoop: Sendable {
     /// Safety-net poll: a lost wake-up only delays a delivery this long.
     let pollInterval: Duration
     let logger: Logger
+    let metrics: NotifierMetrics
     let onFatal: @Sendable (ConfigError) -> Void
 
     func run() async {
-        let label = [("sink", sink.name)]
-        let delivered = Counter(label: "chain_alerter_notifier_deliveries_total", dimensions: label + [("result", "delivered")])
-        let retried = Counter(label: "chain_alerter_notifier_deliveries_total", dimensions: label + [("result", "retry")])
-        let failed = Counter(label: "chain_alerter_notifier_deliveries_total", dimensions: label + [("result", "failed")])
-        let inDoubtResends = Counter(label: "chain_alerter_notifier_in_doubt_resends_total", dimensions: label)
-        let reconciled = Counter(label: "chain_alerter_notifier_in_doubt_reconciled_total", dimensions: label)
         var log = logger
         log[metadataKey: "sink"] = "\(sink.name)"
 
+        // Registered first, so a sink that is unreachable at its very first start still gets the alerts
+        // written from then on (and the hour before).
+        do { try outbox.register(sink: sink.name) } catch { log.error("cannot register sink: \(error)") }
         // Start: the sink must be ready (Slack: token and channels) before it takes any row.
         var prepareAttempt = 0
         while !stopping.isSet {
@@ -86,12 +83,18 @@ struct DeliveryLoop: Sendable {
             }
             if prepareAttempt < 0 { break }
         }
-        do { try outbox.register(sink: sink.name) } catch { log.error("cannot register sink: \(error)") }
 
+        // Highest alert row already turned into deliveries: a wake-up without new alerts costs reads only,
+        // never the write lock the alert-worker needs.
+        var enqueuedUpTo: Int64 = -1
         while !stopping.isSet {
             let seen = wake.current
             do {
-                try outbox.enqueueNew(sink: sink.name)
+                let last = try outbox.store.lastAlertRowID()
+                if last > enqueuedUpTo {
+                    try outbox.enqueueNew(sink: sink.name)
+                    enqueuedUpTo = last
+                }
                 guard let entry = try outbox.next(sink: sink.name, kinds: gate.kinds),
                       await gate.admit(entry.alert.rowID) else {
                     await wake.wait(after: seen, timeout: pollInterval)
@@ -111,7 +114,7 @@ struct DeliveryLoop: Sendable {
                     switch await sink.reconcile(alert) {
                     case .alreadyDelivered:
                         try outbox.markDelivered(rowID: alert.rowID, sink: sink.name)
-                        reconciled.increment()
+                        metrics.inDoubtReconciled(sink: sink.name)
                         log.notice("in-doubt delivery was already accepted; not sending again", metadata: meta)
                         await fullyDelivered(alert)
                         continue
@@ -128,7 +131,7 @@ struct DeliveryLoop: Sendable {
 
                 let attempt = try outbox.markSending(rowID: alert.rowID, sink: sink.name)
                 if inDoubt {
-                    inDoubtResends.increment()
+                    metrics.inDoubtResend(sink: sink.name)
                     log.warning("resending an in-doubt delivery (the previous process died mid-send)", metadata: meta)
                 }
                 let outcome = await sink.deliver(alert, attempt: attempt, inDoubt: inDoubt)
@@ -136,18 +139,18 @@ struct DeliveryLoop: Sendable {
                 switch outcome {
                 case .accepted:
                     try outbox.markDelivered(rowID: alert.rowID, sink: sink.name)
-                    delivered.increment()
+                    metrics.delivery(sink: sink.name, result: "delivered")
                     log.debug("delivered", metadata: meta)
                     await fullyDelivered(alert)
                 case .retry(let reason, let retryAfter):
                     let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0 ..< 1))
                     try outbox.markRetry(rowID: alert.rowID, sink: sink.name, at: Date().addingTimeInterval(delay.seconds), error: reason)
-                    retried.increment()
+                    metrics.delivery(sink: sink.name, result: "retry")
                     log.warning("delivery failed, will retry", metadata: meta.merging(["reason": "\(reason)", "retry_in": "\(delay)"]) { $1 })
                 case .permanent(let reason):
                     try outbox.markFailed(rowID: alert.rowID, sink: sink.name, error: reason)
-                    failed.increment()
-                    Counter(label: "chain_alerter_notifier_permanent_failures_total", dimensions: label).increment()
+                    metrics.delivery(sink: sink.name, result: "failed")
+                    metrics.permanentFailure(sink: sink.name)
                     log.error("delivery failed permanently; not retrying", metadata: meta.merging(["reason": "\(reason)"]) { $1 })
                 }
             } catch {
@@ -158,6 +161,8 @@ struct DeliveryLoop: Sendable {
     }
 
     private func fullyDelivered(_ alert: StoredAlert) async {
+        // Only --alert-limit / --test-startup count fully delivered alerts.
+        guard gate.limit != nil else { return }
         do {
             if try outbox.isFullyDelivered(rowID: alert.rowID, sinks: allSinks) {
                 _ = await gate.fullyDelivered(alert.rowID, kind: alert.payload.kind)

@@ -33,13 +33,15 @@ final class Notifier: Sendable {
     let tuning: NotifierTuning
     let logger: Logger
     let httpClient: CurlHTTPClient
+    let metrics: NotifierMetrics
     private let wake = WakeSignal()
     private let stopping = OnceFlag()
     private let finish = FinishLine()
 
     init(configuration: Configuration, store: AlertStore, sinks: [any AlertSink], httpClient: CurlHTTPClient,
-         tuning: NotifierTuning = NotifierTuning(), logger: Logger) {
+         tuning: NotifierTuning = NotifierTuning(), metrics: NotifierMetrics = NotifierMetrics(), logger: Logger) {
         self.configuration = configuration
+        self.metrics = metrics
         self.store = store
         self.sinks = sinks
         self.httpClient = httpClient
@@ -98,11 +100,12 @@ final class Notifier: Sendable {
         let outbox = Outbox(store: store)
         let loops = sinks.map { sink in
             DeliveryLoop(sink: sink, outbox: outbox, allSinks: names, gate: gate, wake: wake, stopping: stopping,
-                         policy: tuning.retryPolicy, pollInterval: tuning.pollInterval, logger: logger,
+                         policy: tuning.retryPolicy, pollInterval: tuning.pollInterval, logger: logger, metrics: metrics,
                          onFatal: { error in finish.cross(code: ConfigError.exitCode, reason: error.description, fatal: true) })
         }
         let pinger = UptimeKumaPinger(urls: configuration.uptimeKumaURLs, store: store, client: httpClient,
-                                      interval: tuning.uptimeKumaInterval, stopping: stopping, wake: wake, logger: logger)
+                                      interval: tuning.uptimeKumaInterval, stopping: stopping, wake: wake, logger: logger,
+                                      metrics: metrics)
 
         let (code, reason, fatal) = await withTaskGroup(of: Void.self) { group -> (Int32, String, Bool) in
             for loop in loops { group.addTask { await loop.run() } }

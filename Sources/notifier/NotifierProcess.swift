@@ -8,6 +8,8 @@ enum NotifierProcess {
     /// Runs the notifier until `shutdown` is requested, the alert limit is reached, or a fatal error;
     /// returns the exit code.
     static func run(arguments: [String], environment: [String: String], shutdown: ShutdownSignal, logger: Logger) async -> Int32 {
+        // A reader of stdout (terminal sink) that goes away must not end the process.
+        signal(SIGPIPE, SIG_IGN)
         let options: ChainAlerterOptions
         do {
             options = try ChainAlerterOptions.parse(arguments)
@@ -31,7 +33,7 @@ enum NotifierProcess {
         } catch .unsupported(let error) {
             return fail(error.description, code: ConfigError.exitCode)
         } catch {
-            return fail("notifier: cannot open the store: \(error)", code: 1)
+            return fail("cannot open the store: \(error)", code: 1)
         }
         let tuning = NotifierTuning()
         let sinks = Notifier.makeSinks(configuration: configuration, token: token, tuning: tuning, logger: logger)

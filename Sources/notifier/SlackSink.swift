@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import Shared
 
 /// Slack Web API settings the sink needs (from `Configuration`).
@@ -188,6 +187,10 @@ actor SlackSink: AlertSink {
                       let payload = meta["event_payload"] as? [String: Any] else { continue }
                 if payload["id"] as? String == alert.payload.id { return .alreadyDelivered }
             }
+            return .resend
+        case .slackError(let e) where Self.permanentErrors.contains(e):
+            // History can never be read (e.g. no channels:history scope): waiting would stall the sink forever.
+            logger.warning("cannot read channel history to reconcile an in-doubt alert; resending it", metadata: ["error": "\(e)"])
             return .resend
         case .slackError(let e): return .unknown(reason: "conversations.history: \(e)")
         case .http(let s, _): return .unknown(reason: "conversations.history: HTTP \(s)")

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import Shared
 
 /// What an Uptime Kuma push says, derived from the store.
@@ -43,6 +42,7 @@ struct UptimeKumaPinger: Sendable {
     let stopping: OnceFlag
     let wake: WakeSignal
     let logger: Logger
+    let metrics: NotifierMetrics
 
     func run() async {
         await withTaskGroup(of: Void.self) { group in
@@ -59,7 +59,6 @@ struct UptimeKumaPinger: Sendable {
     }
 
     private func push(_ url: String) async {
-        let failures = Counter(label: "chain_alerter_notifier_uptime_kuma_failures_total")
         let redacted = Redaction.redactURLPath(url)
         var next = ContinuousClock.now + interval
         while !stopping.isSet {
@@ -73,11 +72,11 @@ struct UptimeKumaPinger: Sendable {
             do {
                 let response = try await client.send(HTTPRequest(url: status.url(base: url), connectTimeout: .seconds(5), totalTimeout: .seconds(10)))
                 if !(200 ..< 300).contains(response.status) {
-                    failures.increment()
+                    metrics.uptimeKumaFailure()
                     logger.warning("uptime kuma push refused", metadata: ["url": "\(redacted)", "status": "\(response.status)"])
                 }
             } catch {
-                failures.increment()
+                metrics.uptimeKumaFailure()
                 logger.warning("uptime kuma push failed", metadata: ["url": "\(redacted)", "error": "\(error)"])
             }
         }

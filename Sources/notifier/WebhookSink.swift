@@ -75,8 +75,9 @@ struct TerminalSink: AlertSink {
         self.write = write
     }
 
+    /// A closed stdout must not kill the notifier (SIGPIPE is ignored; the error is dropped).
     static let standardOutput: @Sendable (String) -> Void = { text in
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
     }
 
     func prepare() async -> SinkReadiness { .ready }

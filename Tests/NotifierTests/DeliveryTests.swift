@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import Shared
 import Testing
 
@@ -15,11 +16,11 @@ struct DeliveryTests {
     func webhookFaults() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let flaky = try FakeSinks(dir: dir, name: "flaky", faults: ["webhook": ["500", "500", "429:1", "slow:2", "503", "ok", "slow:2", "500"]])
+        let flaky = try await FakeSinks.start(dir: dir, name: "flaky", faults: ["webhook": ["500", "500", "429:1", "slow:2", "503", "ok", "slow:2", "500"]])
         defer { flaky.stop() }
         // Nothing listens on this port for the first 2 s: connection refused.
         let latePort = freePort()
-        let late = try FakeSinks(dir: dir, name: "late", port: latePort, delayStart: 2)
+        let late = try await FakeSinks.start(dir: dir, name: "late", port: latePort, delayStart: 2)
         defer { late.stop() }
         let lateURL = "http://127.0.0.1:\(latePort)/hook/late"
         let config = try testConfiguration(["--slack=false", "--webhook-url", flaky.webhook(), "--webhook-url", lateURL])
@@ -64,9 +65,9 @@ struct DeliveryTests {
     func independentSinks() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let good = try FakeSinks(dir: dir, name: "good")
+        let good = try await FakeSinks.start(dir: dir, name: "good")
         defer { good.stop() }
-        let gone = try FakeSinks(dir: dir, name: "gone", faults: ["webhook": ["410"]])
+        let gone = try await FakeSinks.start(dir: dir, name: "gone", faults: ["webhook": ["410"]])
         defer { gone.stop() }
         let deadURL = "http://127.0.0.1:\(freePort())/hook/dead"
         let config = try testConfiguration(["--slack=false", "--webhook-url", good.webhook(), "--webhook-url", deadURL, "--webhook-url", gone.webhook()])
@@ -85,13 +86,15 @@ struct DeliveryTests {
         #expect(try outbox.counts(sink: dead)[.pending] == 10, "nothing lost while the sink is down")
         let goneName = WebhookSink(url: gone.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
         #expect(try outbox.counts(sink: goneName)[.failed] == 1)
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.permanentFailuresLabel, dimensions: [("sink", goneName)]) == 1)
+        #expect(running.metrics.counterTotal(label: NotifierMetrics.deliveriesLabel, dimensions: [("sink", dead), ("result", "retry")]) >= 1)
     }
 
     @Test("--alert-limit counts alerts delivered to every sink, then exits 0")
     func alertLimit() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let config = try testConfiguration(["--slack=false", "--webhook-url", fake.webhook(), "--alert-limit", "3"])
         let store = try memoryStore()
@@ -106,7 +109,7 @@ struct DeliveryTests {
     func testStartup() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let config = try testConfiguration(["--slack=false", "--webhook-url", fake.webhook(), "--test-startup"])
         let store = try memoryStore()
@@ -120,7 +123,7 @@ struct DeliveryTests {
     func uptimeKuma() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let config = try testConfiguration(["--slack=false", "--uptime-kuma-url", fake.base + "/push/abc?status=up&msg=OK&ping="])
         let store = try memoryStore()
@@ -143,7 +146,7 @@ struct WakeUpTests {
     func doorbell() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let path = dir.file("store.sqlite")
         let config = try testConfiguration(["--slack=false", "--webhook-url", fake.webhook(), "--state-dir", dir.path])

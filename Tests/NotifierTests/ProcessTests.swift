@@ -31,7 +31,7 @@ struct ProcessTests {
     func killNine() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let fake = try FakeSinks(dir: dir)
+        let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
         let storeURL = "sqlite://\(dir.file("store.sqlite"))"
         let args = ["--slack=false", "--webhook-url", fake.webhook(), "--store", storeURL, "--state-dir", dir.path]
@@ -72,10 +72,43 @@ struct ProcessTests {
         #expect(duplicates.count <= kills, "at most one in-doubt resend per crash (got \(duplicates.count))")
         #expect(duplicates.allSatisfy { ($0["headers"] as? [String: Any])?["x-chain-alerter-in-doubt"] as? String == "true" },
                 "a raw duplicate is only ever an in-doubt resend carrying the same idempotency key")
+        let inDoubtLogLines = (0 ... run).map { String(decoding: FileManager.default.contents(atPath: dir.file("notifier-\($0).err")) ?? Data(), as: UTF8.self) }
+            .joined().components(separatedBy: "resending an in-doubt delivery").count - 1
+        print("kill -9 test: \(kills) kills, \(duplicates.count) raw duplicate webhook request(s), \(inDoubtLogLines) in-doubt resend(s) logged")
+        #expect(inDoubtLogLines <= 2 * kills, "at most one in-doubt row per sink (webhook, terminal) per crash")
         let outbox = Outbox(store: store)
         let sink = WebhookSink(url: fake.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
         #expect(try outbox.counts(sink: sink)[.delivered] == 200)
         #expect(try outbox.counts(sink: "terminal")[.delivered] == 200)
+    }
+
+    @Test("SIGTERM during an in-flight attempt: the attempt finishes, the rest stays pending, exit 0; a restart delivers it")
+    func gracefulShutdown() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let fake = try await FakeSinks.start(dir: dir, faults: ["webhook": ["slow:2"]])
+        defer { fake.stop() }
+        let storePath = dir.file("store.sqlite")
+        let store = try AlertStore(location: .sqliteFile(path: storePath), logger: testLogger)
+        let alerts = (0 ..< 5).map { testAlert($0, prefix: "gs") }
+        try store.insertAlerts(alerts)
+        let args = ["--slack=false", "--webhook-url", fake.webhook(), "--store", "sqlite://\(storePath)", "--state-dir", dir.path]
+        var notifier = try start(args, in: dir, run: 0)
+        defer { notifier.killAndReap() }
+        // The first attempt is in flight (the receiver holds it for 2 s) when SIGTERM arrives.
+        #expect(await eventually(timeout: .seconds(20)) { (try? Outbox(store: store).counts(sink: "terminal")[.delivered]) == 5 })
+        try await Task.sleep(for: .milliseconds(300))
+        let asked = ContinuousClock.now
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(12)) == 0)
+        #expect(ContinuousClock.now - asked < .seconds(9), "bounded by the in-flight attempt, not a fixed sleep")
+        #expect(fake.requests().acceptedWebhookIDs.isEmpty)
+        let hook = WebhookSink(url: fake.webhook(), client: CurlHTTPClient(logger: testLogger), logger: testLogger).name
+        #expect(try Outbox(store: store).counts(sink: hook)[.pending] == 5, "nothing lost, nothing in doubt")
+        notifier = try start(args, in: dir, run: 1)
+        #expect(await eventually(timeout: .seconds(20)) { fake.requests().acceptedWebhookIDs == alerts.map(\.id) })
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(12)) == 0)
     }
 
     @Test("a token file with mode 0644 exits 78 naming the file and the fix")
@@ -102,7 +135,7 @@ struct ProcessTests {
         let dir = try TempDir()
         defer { dir.remove() }
         let token = "xoxb-CANARY-" + UUID().uuidString
-        let fake = try FakeSinks(dir: dir, token: token)
+        let fake = try await FakeSinks.start(dir: dir, token: token)
         defer { fake.stop() }
         // The systemd credential: $CREDENTIALS_DIRECTORY/slack-secret, no --slack-secret-path.
         let credentials = dir.file("credentials")
@@ -137,5 +170,45 @@ struct ProcessTests {
             #expect(!content.contains(wrong), "wrong token found in \(file)")
         }
         #expect(good.output.contains("slack ready"), "the logs were captured")
+    }
+}
+
+@Suite("Notifier process, Slack", .serialized, .timeLimit(.minutes(2)))
+struct SlackProcessTests {
+    @Test("kill -9 while Slack has accepted a post but not answered: after restart the post is found, never repeated")
+    func killNineSlack() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let token = "xoxb-k9-" + UUID().uuidString
+        let fake = try await FakeSinks.start(dir: dir, token: token, faults: ["chat.postMessage": ["ok", "ok", "slowok:5"]])
+        defer { fake.stop() }
+        let tokenPath = try writeToken(token, in: dir)
+        let storePath = dir.file("store.sqlite")
+        let store = try AlertStore(location: .sqliteFile(path: storePath), logger: testLogger)
+        let alerts = [testAlert(0, kind: .startup, prefix: "s9")] + (1 ..< 6).map { testAlert($0, prefix: "s9") }
+        try store.insertAlerts(alerts)
+        let args = ["--slack-secret-path", tokenPath, "--slack-api-url", fake.slackAPI, "--webhook-url", fake.webhook(),
+                    "--store", "sqlite://\(storePath)", "--state-dir", dir.path]
+        let tests = ProcessTests()
+        var notifier = try tests.start(args, in: dir, run: 0)
+        defer { notifier.killAndReap() }
+        let slow = await eventually(timeout: .seconds(30)) {
+            fake.requests(endpoint: "chat.postMessage").contains { $0["fault"] as? String == "slowok:5" }
+        }
+        #expect(slow, "the third post reached Slack")
+        notifier.signal(SIGKILL)
+        #expect(await notifier.wait(timeout: .seconds(5)) == 137)
+        notifier = try tests.start(args, in: dir, run: 1)
+        let ids = alerts.map(\.id)
+        let all = await eventually(timeout: .seconds(40)) {
+            Set(fake.requests().postedSlackIDs) == Set(ids) && Set(fake.requests().acceptedWebhookIDs) == Set(ids)
+        }
+        notifier.signal(SIGTERM)
+        #expect(await notifier.wait(timeout: .seconds(15)) == 0)
+        #expect(all, "every alert reached Slack and the webhook")
+        #expect(fake.requests().postedSlackIDs == ids, "each alert posted to Slack exactly once, in order")
+        #expect(fake.requests(endpoint: "conversations.history").count >= 1, "the in-doubt post was reconciled from history")
+        #expect(fake.requests().acceptedWebhookIDs.count == ids.count)
+        #expect(!(notifier.output + (FileManager.default.contents(atPath: dir.file("notifier-0.err")).map { String(decoding: $0, as: UTF8.self) } ?? "")).contains(token))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import Shared
 import Testing
 
@@ -28,8 +29,9 @@ final class FakeSinks: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_sinks.py").path
     }
 
-    /// Starts the fake; with `delayStart` nothing listens on `port` for that long (connection refused).
-    init(dir: TempDir, name: String = "fake", token: String = "xoxb-test-token", faults: [String: [String]] = [:],
+    /// Spawns the fake; use `start` (which also learns the port). With `delayStart` nothing listens on
+    /// `port` for that long (connection refused).
+    private init(dir: TempDir, name: String = "fake", token: String = "xoxb-test-token", faults: [String: [String]] = [:],
          pageSize: Int = 1000, channels: String? = nil, port: Int = 0, delayStart: Double = 0) throws {
         logPath = dir.file("\(name).jsonl")
         self.token = token
@@ -43,23 +45,32 @@ final class FakeSinks: @unchecked Sendable {
         if delayStart > 0 { args += ["--delay-start", String(delayStart)] }
         let out = dir.file("\(name).stdout")
         child = try ChildProcess("python3", args, stdoutPath: out, stderrPath: dir.file("\(name).stderr"))
-        if delayStart > 0 {
-            self.port = port
-            return
-        }
-        // First line: PORT n
-        let deadline = Date().addingTimeInterval(10)
+        self.port = port
+    }
+
+    /// Starts the fake and waits (without blocking a thread of the cooperative pool) for its port.
+    static func start(dir: TempDir, name: String = "fake", token: String = "xoxb-test-token", faults: [String: [String]] = [:],
+                      pageSize: Int = 1000, channels: String? = nil, port: Int = 0, delayStart: Double = 0) async throws -> FakeSinks {
+        let fake = try FakeSinks(dir: dir, name: name, token: token, faults: faults, pageSize: pageSize, channels: channels,
+                                 port: port, delayStart: delayStart)
+        if delayStart > 0 { return fake }
+        let out = dir.file("\(name).stdout")
+        // Polls until the fake prints its port. The last read comes after the deadline, so a test task that
+        // was starved of CPU (other suites share the cooperative pool) still sees a port printed meanwhile.
+        let deadline = ContinuousClock.now + .seconds(30)
         var text = ""
-        while Date() < deadline {
+        while true {
+            let late = ContinuousClock.now >= deadline
             text = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
-            if text.contains("\n") { break }
-            usleep(20_000)
+            if text.contains("\n") || late { break }
+            try await Task.sleep(for: .milliseconds(20))
         }
         guard let p = text.split(separator: "\n").first?.split(separator: " ").last.flatMap({ Int($0) }) else {
-            child.killAndReap()
+            fake.stop()
             throw FakeError.noPort(text)
         }
-        self.port = p
+        fake.port = p
+        return fake
     }
 
     enum FakeError: Error { case noPort(String) }
@@ -157,11 +168,14 @@ final class RunningNotifier: Sendable {
     let notifier: Notifier
     let task: Task<Int32, Never>
 
+    let metrics = TestMetrics()
+
     init(configuration: Configuration, store: AlertStore, token: String? = nil, tuning: NotifierTuning = fastTuning()) {
         let secret = token.map { Secret(bytes: Array($0.utf8)) }
         let sinks = Notifier.makeSinks(configuration: configuration, token: secret, tuning: tuning, logger: testLogger)
         let n = Notifier(configuration: configuration, store: store, sinks: sinks,
-                         httpClient: CurlHTTPClient(threads: 2, logger: testLogger), tuning: tuning, logger: testLogger)
+                         httpClient: CurlHTTPClient(threads: 2, logger: testLogger), tuning: tuning,
+                         metrics: NotifierMetrics(factory: metrics), logger: testLogger)
         notifier = n
         task = Task { await n.run() }
     }

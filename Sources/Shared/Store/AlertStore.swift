@@ -129,6 +129,10 @@ public final class AlertStore: Sendable {
                 CREATE INDEX delivery_open ON delivery(sink, state, alert_row_id);
                 """)
         }
+        m.registerMigration("v2: delivery index by sink and alert") { db in
+            // enqueueNew asks for MAX(alert_row_id) per sink on every new alert: keep it a single index seek.
+            try db.execute(sql: "CREATE INDEX delivery_sink_row ON delivery(sink, alert_row_id)")
+        }
         return m
     }
 
