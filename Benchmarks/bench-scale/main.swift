@@ -17,7 +17,7 @@ struct Options {
     init(_ arguments: [String]) {
         var i = 1
         while i < arguments.count {
-            let value = i + 1 < arguments.count ? arguments[i + 1] : nil
+            let value: String? = i + 1 < arguments.count ? arguments[i + 1] : nil
             switch arguments[i] {
             case "--seconds": seconds = Double(value ?? "") ?? seconds; i += 1
             case "--python": python = value; i += 1
