@@ -52,7 +52,11 @@ let package = Package(
         ),
         .executableTarget(name: "node-watcher", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(name: "fork-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
-        .executableTarget(name: "alert-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "alert-worker",
+            dependencies: ["Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "notifier",
             dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")],
@@ -70,6 +74,11 @@ let package = Package(
         .testTarget(
             name: "SupervisorTests",
             dependencies: ["supervisor", "Shared"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AlertRulesTests",
+            dependencies: ["alert-worker", "Shared"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -57,6 +57,9 @@ public final class AlertStore: Sendable {
     public let path: String?
     private let observers = CommitObservers()
 
+    /// Runs the in-process commit callbacks (for commit paths defined in extensions).
+    func notifyCommit() { observers.notify() }
+
     /// Opens (creating and migrating as needed) the store at `location`.
     public init(location: StoreLocation, logger: Logger) throws(StoreError) {
         var config = GRDB.Configuration()
@@ -129,6 +132,7 @@ public final class AlertStore: Sendable {
                 CREATE INDEX delivery_open ON delivery(sink, state, alert_row_id);
                 """)
         }
+        registerRuleStateMigration(&m)
         return m
     }
 
