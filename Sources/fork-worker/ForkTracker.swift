@@ -41,6 +41,8 @@ enum TrackerAction: Equatable, Sendable {
     case emit(BlockLink, CanonicalMode, startsChain: Bool)
     case reorg(Reorg, alert: Bool)
     case sideFork(SideFork, alert: Bool)
+    /// The best tip moved (reported before any `reorg` it causes).
+    case best(old: BlockLink?, new: BlockLink)
     /// Logged and counted; the tracker has already resynchronised.
     case inconsistency(ForkTreeError)
 }
@@ -231,6 +233,7 @@ struct ForkTracker: Sendable {
     }
 
     private mutating func apply(_ change: TreeChange, mode: CanonicalMode, actions: inout [TrackerAction]) {
+        if change.bestChanged, let new = change.newBest { actions.append(.best(old: change.oldBest, new: new)) }
         if let reorg = change.reorg {
             actions.append(.reorg(reorg, alert: mode != .startup && settings.reorgNeedsAlert(reorg)))
         }
