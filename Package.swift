@@ -82,6 +82,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ForkWorkerTests",
+            dependencies: ["fork-worker", "alert-worker", "Shared"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NotifierTests",
             dependencies: ["notifier", "Shared"],
             exclude: ["Fixtures"],
@@ -104,6 +109,12 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
             name: "bench-notifier",
             dependencies: ["Shared"],
             path: "Benchmarks/bench-notifier",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-fork",
+            dependencies: ["Shared"],
+            path: "Benchmarks/bench-fork",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

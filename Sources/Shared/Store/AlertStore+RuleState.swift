@@ -9,7 +9,7 @@ extension AlertStore {
 
     /// Additive migration: one row of opaque state per name.
     static func registerRuleStateMigration(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v2: rule_state") { db in
+        m.registerMigration("v3: rule_state (alert rules de-dup state)") { db in
             try db.execute(sql: """
                 CREATE TABLE rule_state (
                     name TEXT PRIMARY KEY NOT NULL,

@@ -70,7 +70,7 @@ struct AlertRuleEngine: Sendable {
             out.alerts.append(f.alert(.startup, id: "Startup:\(f.network.idTag):\(runID)", block: stamp, mode: b.mode, node: b.node,
                                       title: "Launched and connected to the nodes", body: body,
                                       fields: ["run": .string(runID), "nodes": .string(nodes.joined(separator: ", "))],
-                                      observedAtMilliseconds: b.receivedAtMilliseconds))
+                                      observedAtMilliseconds: b.observedAt))
         }
 
         // Resume / chain time gap (every mode).
@@ -81,14 +81,14 @@ struct AlertRuleEngine: Sendable {
                                 body: "Local time gap: \(AlertText.timeDelta(milliseconds: localGap))\nHeader time gap: \(AlertText.timeDelta(milliseconds: chainGap))\n\nPrevious best block:\n\(f.blockInfo(prev))",
                                 fields: ["local_gap_ms": .int(localGap), "chain_gap_ms": chainGap.map { .int($0) } ?? .null,
                                          "previous_height": .int(Int64(prev.height)), "scope": .string("chain")],
-                                observedAtMilliseconds: b.receivedAtMilliseconds)
+                                observedAtMilliseconds: b.observedAt)
             if state.nodeResumedSinceLastBlock { out.suppressed.append(alert) } else { out.alerts.append(alert) }
         case .chainGap(let chainGap, let prev)?:
             out.alerts.append(f.alert(.blockChainTimeGap, id: f.id(.blockChainTimeGap, block: b.hash), block: stamp, mode: b.mode, node: b.node,
                                       title: "Block chain time gap",
                                       body: "Gap: \(AlertText.timeDelta(milliseconds: chainGap))\n\nPrevious best block:\n\(f.blockInfo(prev))",
                                       fields: ["chain_gap_ms": .int(chainGap), "previous_height": .int(Int64(prev.height))],
-                                      observedAtMilliseconds: b.receivedAtMilliseconds))
+                                      observedAtMilliseconds: b.observedAt))
         case nil:
             break
         }
@@ -103,13 +103,13 @@ struct AlertRuleEngine: Sendable {
                                       body: "System::CodeUpdated in event [\(codeUpdated.index)](\(f.eventURL(height: b.height, index: codeUpdated.index)))\nSpec version: \(b.specVersion.map(String.init) ?? "unknown") (new runtime applies from the next block)",
                                       event: .init(index: UInt32(codeUpdated.index)),
                                       fields: ["spec_version": b.specVersion.map { .int(Int64($0)) } ?? .null, "source": .string("System.CodeUpdated")],
-                                      observedAtMilliseconds: b.receivedAtMilliseconds))
+                                      observedAtMilliseconds: b.observedAt))
         } else if let new = b.specVersion, let old = state.lastSpecVersion, new != old, !state.codeUpdatedAtPrevious {
             out.alerts.append(f.alert(.runtimeUpgraded, id: f.id(.runtimeUpgraded, block: b.hash), block: stamp, mode: b.mode, node: b.node,
                                       title: "Runtime upgraded",
                                       body: "Spec version: \(old) → \(new)",
                                       fields: ["old_spec_version": .int(Int64(old)), "spec_version": .int(Int64(new)), "source": .string("spec version")],
-                                      observedAtMilliseconds: b.receivedAtMilliseconds))
+                                      observedAtMilliseconds: b.observedAt))
         }
         if let v = b.specVersion { state.lastSpecVersion = v }
         state.codeUpdatedAtPrevious = codeUpdated != nil
@@ -123,7 +123,7 @@ struct AlertRuleEngine: Sendable {
                                       body: "Current ratio: \(AlertText.twoDecimals(reading.ratio)) seconds per slot\nThreshold: \(AlertText.twoDecimals(reading.threshold)) seconds per slot\nSlot amount: \(reading.slotAmount)\nTime elapsed: \(reading.secondsElapsed) seconds",
                                       fields: ["slot_amount": .int(Int64(reading.slotAmount)), "seconds_elapsed": .int(Int64(reading.secondsElapsed)),
                                                "ratio": .double(reading.ratio), "threshold": .double(reading.threshold)],
-                                      observedAtMilliseconds: b.receivedAtMilliseconds))
+                                      observedAtMilliseconds: b.observedAt))
         }
 
         // Farmers (every mode).
@@ -138,7 +138,7 @@ struct AlertRuleEngine: Sendable {
                                       title: "Farmers count has \(r.decreased ? "decreased" : "increased") significantly in the last blocks",
                                       body: "Number of farmers with votes: \(r.count)\nAverage number of farmers with votes in previous \(r.length) blocks: \(AlertText.rustFloat(r.average))",
                                       fields: ["count": .int(Int64(r.count)), "average": .double(r.average), "history": .int(Int64(r.length))],
-                                      observedAtMilliseconds: b.receivedAtMilliseconds))
+                                      observedAtMilliseconds: b.observedAt))
         }
 
         transactionAlerts(b, stamp: stamp, into: &out)
@@ -165,7 +165,7 @@ struct AlertRuleEngine: Sendable {
             func make(_ kind: AlertKind, _ title: String, _ lead: String, value: UInt128?, extra: [String: AlertFieldValue] = [:]) -> AlertPayload {
                 f.alert(kind, id: f.id(kind, block: b.hash, suffix: "ext\(i)"), block: stamp, mode: b.mode, node: b.node, title: title,
                         body: lead + TransactionRules.extrinsicText(e, value: value, factory: f), extrinsic: ref, links: links,
-                        fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.receivedAtMilliseconds)
+                        fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.observedAt)
             }
             let largeValue: (UInt128, String?)? = {
                 if let v = e.transferValue, v >= large { return (v, nil) }
@@ -215,7 +215,7 @@ struct AlertRuleEngine: Sendable {
                 f.alert(kind, id: f.id(kind, block: b.hash, suffix: "ev\(e.index)"), block: stamp, mode: b.mode, node: b.node, title: title,
                         body: lead + TransactionRules.eventText(ev, height: b.height, extrinsic: x, factory: f),
                         extrinsic: xref, event: .init(index: UInt32(e.index)), links: links,
-                        fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.receivedAtMilliseconds)
+                        fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.observedAt)
             }
             if e.pallet == "Domains" && e.name == "OperatorSlashed" {
                 out.alerts.append(make(.operatorSlashed, "Operator slash detected", "", extra: operatorFields(e)))

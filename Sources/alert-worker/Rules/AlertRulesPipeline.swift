@@ -38,6 +38,12 @@ final class AlertRulesPipeline {
     /// Kinds counted as suppressed duplicates (also exported as a metric by the caller).
     private(set) var suppressedCounts: [AlertKind: Int] = [:]
     var onSuppressed: (AlertPayload) -> Void = { _ in }
+    /// Wall clock, Unix ms (injected in tests).
+    var clock: () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+    /// The primary node URL: Current best-fork blocks drive its stall timer.
+    var primaryNode: String?
+    /// The state before the last `alerts(for: block)`, until the intake commits or discards it.
+    fileprivate var pendingRollback: AlertRuleEngine.State?
 
     /// Loads the saved engine state, if any (a restart continues where it left off).
     init(store: AlertStore, catalogue: NetworkCatalogue, network: AlertNetwork, instance: String, runID: String, nodes: [String],
@@ -87,7 +93,7 @@ final class AlertRulesPipeline {
     }
 
     /// Decodes a canonical block with the metadata of its own spec version.
-    func decode(_ c: CanonicalBlock, node: String?, receivedAtMilliseconds: UInt64) throws(AlertRulesError) -> RuleBlock {
+    func decode(_ c: CanonicalBlock, node: String?, receivedAtMilliseconds: UInt64?) throws(AlertRulesError) -> RuleBlock {
         let spec = c.block.specVersion ?? currentSpec
         if let spec, let bytes = c.block.metadata { try cache(bytes, specVersion: spec) }
         guard let spec, let meta = metadata[spec] else { throw .missingMetadata(specVersion: spec, height: c.height) }
@@ -133,17 +139,81 @@ final class AlertRulesPipeline {
     }
 
     private func commit(_ outcome: AlertRuleEngine.Outcome, cursor: StoreCursor?, rollback: AlertRuleEngine.State) throws(AlertRulesError) -> CommitResult {
-        for s in outcome.suppressed {
-            suppressedCounts[s.kind, default: 0] += 1
-            logger.debug("skipping duplicate alert", metadata: ["kind": "\(s.kind.rawValue)", "id": "\(s.id)"])
-            onSuppressed(s)
-        }
+        let alerts = count(outcome)
         do {
-            return try store.commitBlock(alerts: outcome.alerts, cursor: cursor, ruleState: Self.encode(engine.state))
+            return try store.commitBlock(alerts: alerts, cursor: cursor, ruleState: Self.encode(engine.state))
         } catch {
             // Not committed: the state must not run ahead of the store, or a retry would miss its alerts.
             engine.state = rollback
             throw .store(error)
         }
+    }
+}
+
+/// The pipeline is the intake's `BlockRules`: the intake commits the returned alerts, its cursor, the checked
+/// hash and `pendingState()` in one transaction, and calls `discardPending()` when it did not commit.
+extension AlertRulesPipeline: BlockRules {
+    func alerts(for block: CanonicalBlock) throws -> [AlertPayload] {
+        let now = clock()
+        // Only a Current block's arrival time says when the node received it (see RuleBlock).
+        let b = try decode(block, node: primaryNode, receivedAtMilliseconds: block.mode == .current ? now : nil)
+        pendingRollback = engine.state
+        var alerts: [AlertPayload] = []
+        if block.mode == .current, let primaryNode {
+            // The best fork feeds the primary's stall timer even before per-node heights are forwarded.
+            alerts += count(engine.observe(node: primaryNode, height: b.height, hash: b.hash, at: now))
+        }
+        alerts += count(engine.check(block: b))
+        return alerts
+    }
+
+    func alerts(for event: ForkEvent) throws -> [AlertPayload] {
+        count(engine.apply(forkEvent: event, mode: .current, node: nil, at: clock()))
+    }
+
+    func pendingState() -> [UInt8]? { Self.encode(engine.state) }
+
+    func discardPending() {
+        if let pendingRollback { engine.state = pendingRollback }
+        pendingRollback = nil
+    }
+
+    private func count(_ outcome: AlertRuleEngine.Outcome) -> [AlertPayload] {
+        for s in outcome.suppressed {
+            suppressedCounts[s.kind, default: 0] += 1
+            logger.debug("skipping duplicate alert", metadata: ["kind": "\(s.kind.rawValue)", "id": "\(s.id)"])
+            onSuppressed(s)
+        }
+        return outcome.alerts
+    }
+}
+
+extension AlertRulesPipeline {
+    /// The production pipeline: bundled networks + the user's config, the saved state, one Startup per run.
+    /// The network starts as the primary's guess (Mainnet) and is re-detected from the first ChainIdentity.
+    static func make(configuration: Configuration, environment: [String: String], store: AlertStore, logger: Logger) throws -> AlertRulesPipeline {
+        let catalogue = try NetworkCatalogue(configuration: configuration)
+        let network = catalogue.named("Autonomys Mainnet") ?? catalogue.networks[0]
+        let pipeline = try AlertRulesPipeline(store: store, catalogue: catalogue, network: network, instance: configuration.name,
+                                              runID: RunIdentity.current(environment), nodes: configuration.nodeRPCURLs, logger: logger)
+        pipeline.primaryNode = configuration.nodeRPCURLs.first
+        return pipeline
+    }
+}
+
+/// Which supervisor run this process belongs to: Startup is alerted once per run, not once per worker restart.
+enum RunIdentity {
+    /// `CHAIN_ALERTER_RUN_ID` if the supervisor sets it; else the parent's pid and start time (from /proc), which
+    /// stay the same while the supervisor restarts this worker.
+    static func current(_ environment: [String: String]) -> String {
+        if let id = environment["CHAIN_ALERTER_RUN_ID"], !id.isEmpty { return id }
+        let parent = getppid()
+        if let stat = try? String(contentsOfFile: "/proc/\(parent)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // Field 22 (starttime) is the 20th after the command name.
+            if fields.count > 19 { return "ppid\(parent)-\(fields[19])" }
+        }
+        return "ppid\(parent)"
     }
 }

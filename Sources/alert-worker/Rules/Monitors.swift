@@ -175,7 +175,8 @@ struct GapMonitor: Sendable, Equatable, Codable {
         // Spec §4.3: a previous block that is not the parent (reorg, first block after a gap in the stream) is
         // replaced by the parent as of now: local gap 0, chain time unknown.
         let linked = prev.hash == parentHash
-        let localGap: Int64 = linked ? Int64(block.localTime ?? 0) - Int64(prev.localTime ?? 0) : 0
+        var localGap: Int64 = 0
+        if linked, let now = block.localTime, let then = prev.localTime { localGap = Int64(now) - Int64(then) }
         var chainGap: Int64?
         if linked, let a = block.chainTime, let b = prev.chainTime { chainGap = Int64(a) - Int64(b) }
         if localGap >= resumeMs {

@@ -2,8 +2,9 @@ import Foundation
 import Shared
 
 /// A best-fork block as the rules see it: decoded with the metadata of its own spec version, plus where and
-/// when it was received. `receivedAtMilliseconds` must be the watcher's receive time carried with the block
-/// (not the alert-worker's clock), so that a replay after a restart computes the same gaps and ids.
+/// when it was received. `receivedAtMilliseconds` is the local receive time of a Current block; it is nil for
+/// Startup/Replay blocks (their processing time says nothing about when the node got them), which then skip
+/// the local-gap (resume) check but not the chain-time gap check.
 struct RuleBlock: Sendable {
     var height: UInt64
     var hash: [UInt8]
@@ -12,10 +13,10 @@ struct RuleBlock: Sendable {
     var specVersion: UInt32?
     /// The node that supplied the block, as given on the command line.
     var node: String?
-    var receivedAtMilliseconds: UInt64
+    var receivedAtMilliseconds: UInt64?
     var mode: CanonicalMode
 
-    init(decoded: DecodedBlock, specVersion: UInt32?, node: String?, receivedAtMilliseconds: UInt64, mode: CanonicalMode) {
+    init(decoded: DecodedBlock, specVersion: UInt32?, node: String?, receivedAtMilliseconds: UInt64?, mode: CanonicalMode) {
         self.height = decoded.header.number
         self.hash = decoded.hash
         self.parentHash = decoded.header.parentHash
@@ -30,6 +31,8 @@ struct RuleBlock: Sendable {
     var slot: UInt64? { decoded.header.firstPreRuntimeSlot }
     /// `Timestamp.set.now`, ms.
     var chainTime: UInt64? { decoded.timestamp }
+    /// `observed_at` of this block's alerts: deterministic for a given input.
+    var observedAt: UInt64 { receivedAtMilliseconds ?? chainTime ?? 0 }
 }
 
 /// What the rules remember of a block for later texts ("Previous best block:") and gap checks.
