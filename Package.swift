@@ -107,6 +107,8 @@ let package = Package(
             dependencies: [
                 "node-watcher", "devnode", "Shared",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

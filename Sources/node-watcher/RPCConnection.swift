@@ -74,31 +74,33 @@ final class RPCConnection: Sendable {
             if let trustRootsFile { tls.trustRoots = .file(trustRootsFile) }
             configuration.tlsConfiguration = tls
         }
-        let box = Mutex<RPCConnection?>(nil)
-        do {
+        // Completed once: by the upgrade, a connect failure, or the timeout.
+        let once = Mutex<CheckedContinuation<Result<RPCConnection, WatcherError>, Never>?>(nil)
+        @Sendable func finish(_ result: Result<RPCConnection, WatcherError>) {
+            guard let continuation = once.withLock({ value -> CheckedContinuation<Result<RPCConnection, WatcherError>, Never>? in
+                defer { value = nil }
+                return value
+            }) else {
+                if case .success(let late) = result { late.close() }
+                return
+            }
+            continuation.resume(returning: result)
+        }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<RPCConnection, WatcherError>, Never>) in
+            once.withLock { $0 = continuation }
             let future = WebSocket.connect(to: url, configuration: configuration, on: group) { socket in
                 let connection = RPCConnection(url: url, socket: socket, limits: limits, metrics: metrics, logger: logger)
                 socket.onText { _, text in connection.received(text) }
                 socket.onClose.whenComplete { _ in connection.closed() }
-                box.withLock { $0 = connection }
+                finish(.success(connection))
             }
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await future.get() }
-                tasks.addTask {
-                    try await Task.sleep(for: limits.connectTimeout)
-                    throw WatcherError.connectFailed(url: url, detail: "no answer within \(limits.connectTimeout)")
-                }
-                try await tasks.next()
-                tasks.cancelAll()
+            future.whenFailure { error in finish(.failure(.connectFailed(url: url, detail: "\(error)"))) }
+            let timeout = limits.connectTimeout
+            group.any().scheduleTask(in: .seconds(timeout.components.seconds) + .nanoseconds(timeout.components.attoseconds / 1_000_000_000)) {
+                finish(.failure(.connectFailed(url: url, detail: "no WebSocket upgrade within \(timeout)")))
             }
-        } catch let error as WatcherError {
-            throw error
-        } catch {
-            throw .connectFailed(url: url, detail: "\(error)")
         }
-        guard let connection = box.withLock({ $0 }) else {
-            throw .connectFailed(url: url, detail: "the WebSocket upgrade did not complete")
-        }
+        let connection = try result.get()
         return connection
     }
 
