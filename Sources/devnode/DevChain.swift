@@ -143,10 +143,10 @@ final class DevChain: Sendable {
             state.blocks[block.hash] = block
             state.canonical.append(block.hash)
             events.append(.imported(block, best: true))
-            if upgraded {
-                state.specVersion += 1
-                events.append(.runtimeUpgraded(specVersion: state.specVersion))
-            }
+            // Like a node: the new runtime version is announced with the first block that runs it.
+            if block.specVersion != parent.specVersion { events.append(.runtimeUpgraded(specVersion: block.specVersion)) }
+            // The new code applies from the next block on.
+            if upgraded { state.specVersion += 1 }
             // An active side fork grows by one block per canonical block.
             if let tip = state.sideTip, state.sideRemaining > 0, let tipBlock = state.blocks[tip] {
                 state.salt += 1

@@ -142,6 +142,8 @@ final class DevServer: Sendable {
                 connection.channel.close(promise: nil)
             case "rpc_error":
                 connection.failNextRequests.add(1, ordering: .relaxed)
+            case "ignore_request":
+                connection.ignoreNextRequests.add(1, ordering: .relaxed)
             default:
                 break
             }
@@ -165,6 +167,10 @@ final class DevServer: Sendable {
         func error(_ code: Int64, _ message: String) -> String {
             JSONValue.object([("jsonrpc", .string("2.0")), ("id", id),
                               ("error", .object([("code", .integer(code)), ("message", .string(message))]))]).rendered()
+        }
+        if connection.ignoreNextRequests.load(ordering: .relaxed) > 0 {
+            connection.ignoreNextRequests.subtract(1, ordering: .relaxed)
+            return nil
         }
         if connection.failNextRequests.load(ordering: .relaxed) > 0 {
             connection.failNextRequests.subtract(1, ordering: .relaxed)
@@ -301,6 +307,7 @@ final class DevConnection: Sendable {
     let channel: any Channel
     private let subscriptionTable = Mutex<[String: Subscription]>([:])
     let failNextRequests = Atomic<Int>(0)
+    let ignoreNextRequests = Atomic<Int>(0)
 
     init(channel: any Channel) {
         self.channel = channel

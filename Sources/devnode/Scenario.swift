@@ -45,7 +45,8 @@ struct Scenario: Codable, Sendable, Equatable {
     /// A protocol fault sent to every connection (or one node's) when block `at` is produced.
     struct Fault: Codable, Sendable, Equatable {
         var at: UInt64
-        /// malformed_json, truncated_scale, oversized_frame, drop_connection, unknown_notification, rpc_error
+        /// malformed_json, truncated_scale, oversized_frame, drop_connection, unknown_notification, rpc_error,
+        /// ignore_request (the next request is never answered)
         var kind: String
         var node: String?
         /// Bytes of an oversized frame.
@@ -87,7 +88,7 @@ struct Scenario: Codable, Sendable, Equatable {
     static let actionKinds: Set<String> = ["sudo", "large_transfer", "transfer", "force_transfer", "important_transfer", "farmer_votes",
                                             "operator_slashed", "operator_offline", "runtime_upgrade"]
     static let faultKinds: Set<String> = ["malformed_json", "truncated_scale", "oversized_frame", "drop_connection",
-                                           "unknown_notification", "rpc_error"]
+                                           "unknown_notification", "rpc_error", "ignore_request"]
 
     /// Parses TOML (or JSON when the text starts with `{`) and checks every kind and number.
     static func parse(_ text: String) throws(ScenarioError) -> Scenario {

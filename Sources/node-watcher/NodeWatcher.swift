@@ -188,7 +188,7 @@ final class NodeWatcher: Sendable {
             logger.error("the node's genesis changed: it is now another network", metadata: ["was": "\(Hex.encode(known))", "now": "\(genesisHex)"])
         }
         _ = try await metadata.metadata(specVersion: spec, fetch: { () async throws(WatcherError) -> [UInt8] in
-            try await self.fetchMetadata(connection, at: nil)
+            try await self.fetchMetadata(connection, specVersion: spec)
         })
         state.withLock { state in
             state.chain = chainName
@@ -230,6 +230,20 @@ final class NodeWatcher: Sendable {
         return bytes
     }
 
+    /// Metadata of runtime `specVersion`, fetched at the best block after checking that the best block runs it
+    /// (a runtime-version notification can come before the best block moves on).
+    private func fetchMetadata(_ connection: RPCConnection, specVersion spec: UInt32) async throws(WatcherError) -> [UInt8] {
+        for _ in 0 ..< 50 {
+            let best = try await connection.call("chain_getBlockHash")
+            guard case .string(let hex) = best, let hash = Hex.decode(hex) else {
+                throw .invalidResponse(method: "chain_getBlockHash", detail: "not a hash")
+            }
+            if try await specVersion(at: best, on: connection) == spec { return try await fetchMetadata(connection, at: hash) }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        throw .invalidResponse(method: "state_getRuntimeVersion", detail: "the best block never ran spec version \(spec)")
+    }
+
     static func specVersion(_ version: JSONValue) -> UInt32? {
         guard case .integer(let spec)? = version["specVersion"], spec >= 0, spec <= Int64(UInt32.max) else { return nil }
         return UInt32(spec)
@@ -253,7 +267,7 @@ final class NodeWatcher: Sendable {
             }
             do {
                 _ = try await metadata.metadata(specVersion: spec, fetch: { () async throws(WatcherError) -> [UInt8] in
-                    try await self.fetchMetadata(connection, at: nil)
+                    try await self.fetchMetadata(connection, specVersion: spec)
                 })
             } catch {
                 logger.warning("metadata fetch failed", metadata: ["spec_version": "\(spec)", "error": "\(error)"])

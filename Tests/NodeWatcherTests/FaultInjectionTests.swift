@@ -27,7 +27,7 @@ struct FaultInjectionTests {
         let production = Task { await devnode.chain.run() }
         defer { production.cancel() }
         #expect(await eventually { watcher.watcher.isConnected && fork.heights(.newHeads).count >= 3 })
-        devnode.servers[0].inject(Scenario.Fault(at: 0, kind: kind, node: nil, size: 2 << 20))
+        devnode.servers[0].inject(Scenario.Fault(at: 0, kind: kind, node: nil, size: 3 << 19))
         if kind == "rpc_error" {
             // The next request the node answers fails with a JSON-RPC error: a fetch reports it.
             let hash = devnode.chain.canonicalHash(2)!
@@ -45,16 +45,22 @@ struct FaultInjectionTests {
         await fork.close()
     }
 
-    @Test("a node that never answers: requests time out with a typed error")
+    @Test("a request the node never answers times out with a typed error; the watcher goes on")
     func timeout() async throws {
         var limits = ConnectionLimits()
         limits.requestTimeout = .milliseconds(300)
-        let (devnode, url, _) = try await startDevnode(Scenario(name: "t", history: 5, blockIntervalMilliseconds: 1000))
+        let (devnode, url, _) = try await startDevnode(Scenario(name: "t", history: 5, blockIntervalMilliseconds: 50))
         let fork = try FakeForkWorker()
         let watcher = try RunningWatcher(url: url, fork: fork, limits: limits)
-        #expect(await eventually { watcher.watcher.isConnected })
-        devnode.servers[0].inject(Scenario.Fault(at: 0, kind: "malformed_json", node: nil))
-        #expect(await eventually { watcher.metrics.errors(.malformedJSON) >= 1 })
+        let production = Task { await devnode.chain.run() }
+        defer { production.cancel() }
+        #expect(await eventually { watcher.watcher.isConnected && !fork.statusesOnDealer.isEmpty })
+        devnode.servers[0].inject(Scenario.Fault(at: 0, kind: "ignore_request", node: nil))
+        let outcome = try await fork.fetch(.header, hash: devnode.chain.canonicalHash(1)!)
+        guard case .failed(let message) = outcome else { Issue.record("expected a timeout, got \(outcome)"); return }
+        #expect(message.contains("no answer within"))
+        #expect(watcher.metrics.errors(.timeout) == 1)
+        if case .found = try await fork.fetch(.header, hash: devnode.chain.canonicalHash(1)!) {} else { Issue.record("fetch after timeout") }
         await watcher.stop()
         await devnode.stop()
         await fork.close()

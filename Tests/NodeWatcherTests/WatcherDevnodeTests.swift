@@ -66,7 +66,7 @@ struct WatcherDevnodeTests {
         #expect(try await fork.fetch(.canonicalHash, hash: [], height: 1_000_000) == .notFound)
         if case .failed = try await fork.fetch(.header, hash: [1, 2, 3]) {} else { Issue.record("a short hash must fail") }
         // pipelined: 200 requests at once
-        let many = (1 ... 40).flatMap { height in [(FetchKind.body, chain.canonicalHash(UInt64(height))!), (.events, chain.canonicalHash(UInt64(height))!)] }
+        let many = (1 ... 30).flatMap { height in [(FetchKind.body, chain.canonicalHash(UInt64(height))!), (.events, chain.canonicalHash(UInt64(height))!)] }
         let outcomes = try await fork.fetchAll(many)
         #expect(outcomes.allSatisfy { if case .found = $0 { true } else { false } })
 
