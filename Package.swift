@@ -164,6 +164,12 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "bench-rules",
+            dependencies: ["Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/bench-rules",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "bench-scale",
             dependencies: ["Shared"],
             path: "Benchmarks/bench-scale",

@@ -83,12 +83,54 @@ ss58_prefix = 2254
 explorer_url = "https://subspace.subscan.io"
 
 [[networks]]
+# The simulated node of `supervisor demo` and the tests (detected by its system_chain name; its genesis
+# changes with every start). It simulates mainnet accounts, so it carries Mainnet's important addresses.
 name = "Autonomys Devnode"
-chain_names = ["Autonomys Devnode", "Development", "Subspace development"]
+chain_names = ["Autonomys Devnode"]
 token_symbol = "AI3"
 decimals = 18
 ss58_prefix = 6094
 explorer_url = "https://autonomys.subscan.io"
+
+[[networks.important_addresses]]
+name = "Investors"
+address = "sucGPHK3b4REe2DNRvNaUrmcoXVDDZVasm7zBNtev4zUpLrp4"
+[[networks.important_addresses]]
+name = "Subspace Foundation Long-Term Treasury"
+address = "sugc77Zny6kg9X4mCs1pe2aunLSb1UcUrDokDLp1ho2FUE6wj"
+[[networks.important_addresses]]
+name = "Team (Founders + Staff)"
+address = "suc7ykog1bVpzUAFCHDsobCtmtcVEXjTpPNJ7vEHGmcZA13kd"
+[[networks.important_addresses]]
+name = "Subspace Foundation Near-Term Treasury"
+address = "sudqduciRx3fZcNRbW1mmmBAntuZLkwhcXyVctsGJyrjRTPaA"
+[[networks.important_addresses]]
+name = "DevCo Treasury"
+address = "sucVFW97RnRYzXE1hncq4Q6E3ygxVv4Ap8KvcWMCEfF4QZwGY"
+[[networks.important_addresses]]
+name = "Advisors"
+address = "sudUExCScaD4JEk3iALh69PFPUJcmu4ziwBByGiGnMgr1ouj5"
+[[networks.important_addresses]]
+name = "Market Liquidity"
+address = "subTKWVig3CiwwnPfKccXZHQKwnE36vNHfNTEUx3yYja4UNR9"
+[[networks.important_addresses]]
+name = "Vendors"
+address = "sugKyc3Qs9WWqeT2vVynQsnQukTrfGwofg8FdrtTPprQCUXS7"
+[[networks.important_addresses]]
+name = "Ambassadors"
+address = "sufqKMnmLekD1NA8smBMLei7cZvvaHLpEXkExdsoi97ezCEtY"
+[[networks.important_addresses]]
+name = "Operations"
+address = "suesYE9yAqNJrMiZPY4hKNMjMTXBkkD1rHgQrSNes1bUnw37U"
+[[networks.important_addresses]]
+name = "Game of Domains"
+address = "sueCdBhsNJ9LH76wYyJYhK8fvcvYt1q3J3AwWq674rwPEvbKS"
+[[networks.important_addresses]]
+name = "Guardians of Growth"
+address = "sugQzjjyAfhzktFDdAkZrcTq5qzMaRoSV2qs1gTcjjuBeybWT"
+[[networks.important_addresses]]
+name = "Sudo"
+address = "subKQqsYRyVkugvKQqLXEuhsefa9728PBAqtwxpeM5N4VD6mv"
 """#
 
 /// An important address with its 32-byte account id, resolved once.
