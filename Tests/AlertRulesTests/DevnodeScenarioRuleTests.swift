@@ -119,7 +119,7 @@ import Testing
         let bob = DevRuntime.account("bob"), alice = DevRuntime.account("alice")
         let inner = DevRuntime.transfer(to: bob, value: 3_000_000 * DevChain.ai3, keepAlive: true)
         let batch = DevRuntime.call(DevRuntime.Pallet.utility, 2) { w in
-            w.writeCompact(1)
+            w.writeCompact(UInt64(1))
             w.writeBytes(inner)
         }
         let x = try metadata.decodeExtrinsic(DevRuntime.signedExtrinsic(batch, signer: alice, nonce: 1))

@@ -47,7 +47,7 @@ import Testing
         let c = try NetworkCatalogue(configuration: config)
         let chronos = c.named("Autonomys Chronos Testnet")!
         #expect(chronos.tokenSymbol == "tAI3" && chronos.explorerURL == "https://chronos.example.org")
-        #expect(chronos.thresholds.largeTransfer == "5000" && chronos.largeTransferUnits == 5000 * 1_000_000_000_000_000_000)
+        #expect(chronos.thresholds.largeTransfer == "5000" && chronos.largeTransferUnits == UInt128(5000) * 1_000_000_000_000_000_000)
         #expect(chronos.importantName(Hex.decode("0x6d57406dc9d7059e5b7f6522b3cece497073e324dc2e0ae0bba2068700511aa8")!) == "Our treasury")
         let mine = c.detect(genesisHash: [UInt8](repeating: 0x11, count: 32), chainName: "?", ss58Format: nil, tokenDecimals: nil, tokenSymbol: nil)
         #expect(mine.name == "My Chain" && mine.decimals == 10 && mine.ss58Prefix == 99)
