@@ -44,16 +44,24 @@ do {
     var engine = AlertRuleEngine(network: network, instance: "bench", runID: "bench", nodes: ["ws://node"])
     var alerts = 0
     let start = Date()
+    var tCheck = 0.0, tState = 0.0, tCommit = 0.0
     for b in decoded {
+        let t0 = Date()
         let outcome = engine.check(block: b)
+        let t1 = Date()
         let hash = Hex.encode(b.hash)
+        let state = AlertRulesPipeline.encode(engine.state)
+        let t2 = Date()
         let result = try store.commitCheckedBlock(hash: hash, height: b.height, alerts: outcome.alerts,
                                                   cursor: StoreCursor(name: AlertStore.alertWorkerCursor, height: b.height, hash: hash),
                                                   pruneBelowHeight: b.height > 2000 ? b.height - 2000 : 0,
-                                                  ruleState: AlertRulesPipeline.encode(engine.state))
+                                                  ruleState: state)
+        tCheck += t1.timeIntervalSince(t0); tState += t2.timeIntervalSince(t1); tCommit += Date().timeIntervalSince(t2)
         alerts += result?.inserted.count ?? 0
     }
     let seconds = Date().timeIntervalSince(start)
+    print(String(format: "  split: rules %.3f s, state encode %.3f s (%d bytes), commit %.3f s", tCheck, tState,
+                 AlertRulesPipeline.encode(engine.state).count, tCommit))
     print(String(format: "rules+commit on %d decoded blocks: %.3f s = %.0f blocks/s (%d alerts stored; decoding alone took %.3f s = %.0f blocks/s)",
                  decoded.count, seconds, Double(decoded.count) / seconds, alerts, decodeSeconds, Double(decoded.count) / decodeSeconds))
 }

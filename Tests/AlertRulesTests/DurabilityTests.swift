@@ -106,8 +106,10 @@ struct DurabilityTests {
         for n in 1000 ... 1005 { #expect(try intake2.receive(try RulesConformance.canonical(n)) == .alreadyChecked) }
         _ = try pipeline2.tick(now: 1_750_000_000_000 + 200_000)
         #expect(try allAlerts(store) == stalled)
-        // JSON round trip of the state is exact.
+        // Binary and JSON round trips of the state are exact.
         let bytes = AlertRulesPipeline.encode(pipeline2.engine.state)
-        #expect(try JSONDecoder().decode(AlertRuleEngine.State.self, from: Data(bytes)) == pipeline2.engine.state)
+        #expect(try RuleStateCodec.decode(bytes) == pipeline2.engine.state)
+        let json = try JSONEncoder().encode(pipeline2.engine.state)
+        #expect(try RuleStateCodec.decode([UInt8](json)) == pipeline2.engine.state)
     }
 }

@@ -49,6 +49,12 @@ import Testing
         #expect(AlertText.timeDelta(milliseconds: nil) == "missing")
     }
 
+    @Test func rfc3339MatchesThePayloadFormatter() {
+        for ms: UInt64 in [0, 1_750_000_006_000, 1_750_000_006_007, 1_750_000_006_070, 951_782_400_999] {
+            #expect(AlertText.rfc3339(milliseconds: ms) == AlertPayload.timestamp(Date(timeIntervalSince1970: Double(ms) / 1000)))
+        }
+    }
+
     @Test func timestamps() {
         #expect(AlertText.timestamp(milliseconds: 0) == "1970-01-01 00:00:00 UTC")
         #expect(AlertText.timestamp(milliseconds: 1_750_000_006_000) == "2025-06-15 15:06:46 UTC")

@@ -56,7 +56,7 @@ final class AlertRulesPipeline {
         do { saved = try store.ruleState() } catch { throw .store(error) }
         if let saved {
             do {
-                engine.state = try JSONDecoder().decode(AlertRuleEngine.State.self, from: Data(saved))
+                engine.state = try RuleStateCodec.decode(saved)
             } catch {
                 throw .corruptState("\(error)")
             }
@@ -64,10 +64,7 @@ final class AlertRulesPipeline {
     }
 
     /// The engine state as stored.
-    static func encode(_ state: AlertRuleEngine.State) -> [UInt8] {
-        // Encoding plain Codable values into JSON cannot fail.
-        [UInt8]((try? JSONEncoder().encode(state)) ?? Data())
-    }
+    static func encode(_ state: AlertRuleEngine.State) -> [UInt8] { RuleStateCodec.encode(state) }
 
     /// A `ChainIdentity` from the fork-worker: (re)detect the network and cache the runtime's metadata.
     func apply(identity: ChainIdentity) throws(AlertRulesError) {

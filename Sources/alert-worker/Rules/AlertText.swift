@@ -102,6 +102,15 @@ enum AlertText {
         return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) UTC"
     }
 
+    /// RFC 3339 UTC with milliseconds (`2025-06-15T15:06:46.000Z`), as `AlertPayload.timestamp` writes it, without
+    /// a per-call ISO8601DateFormatter.
+    static func rfc3339(milliseconds: UInt64) -> String {
+        let t = timestamp(milliseconds: milliseconds) // "YYYY-MM-DD HH:MM:SS UTC"
+        let ms = milliseconds % 1000
+        let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return String(t.prefix(10)) + "T" + String(t.dropFirst(11).prefix(8)) + "." + frac + "Z"
+    }
+
     /// Long field texts are cut to 199 characters: first 98 + `...` + last 98 (spec §6.4, when ≥ 198).
     static func truncateField(_ text: String) -> String {
         let chars = Array(text)

@@ -103,7 +103,7 @@ struct AlertFactory: Sendable {
             id: id, kind: kind, instance: instance, network: network.name, node: node,
             block: .init(height: block.height, hash: Hex.encode(block.hash)), extrinsic: extrinsic, event: event,
             title: title, text: "**\(title)**" + (body.isEmpty ? "" : "\n" + body), links: allLinks, fields: fields,
-            observedAt: AlertPayload.timestamp(Date(timeIntervalSince1970: Double(observedAtMilliseconds) / 1000)),
+            observedAt: AlertText.rfc3339(milliseconds: observedAtMilliseconds),
             mode: AlertMode(mode), blockInfo: blockInfo(block))
     }
 }
