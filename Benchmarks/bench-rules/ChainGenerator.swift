@@ -55,7 +55,9 @@ struct ChainGenerator {
 
     /// A chain of `count` blocks from height 2000: mostly vote blocks (#1000, #1004), with a sudo, a large transfer,
     /// a force transfer and slashes mixed in; slots 1 s apart and blocks 6 s apart, except a slow stretch.
-    func chain(count: Int, mode: CanonicalMode = .current, slowFrom: Int? = nil) -> [CanonicalBlock] {
+    /// `alertEvery`: when set, the alerting templates (#1001–#1003, #1005) appear once every that many blocks
+    /// and every other block is a vote block (a realistic density); by default they make up 6 of every 20.
+    func chain(count: Int, mode: CanonicalMode = .current, slowFrom: Int? = nil, alertEvery: Int? = nil) -> [CanonicalBlock] {
         var out: [CanonicalBlock] = []
         var parent = [UInt8](repeating: 0xab, count: 32)
         var slot: UInt64 = 10_000
@@ -65,7 +67,9 @@ struct ChainGenerator {
             let slow = slowFrom.map { i >= $0 } ?? false
             slot += slow ? 4 : 6
             time += 6000
-            let b = block(height: 2000 + UInt64(i), parent: parent, slot: slot, time: time, template: mix[i % mix.count], mode: mode, startsChain: i == 0)
+            var template = mix[i % mix.count]
+            if let every = alertEvery { template = i % every == every - 1 ? [1, 2, 3, 5][(i / every) % 4] : 0 }
+            let b = block(height: 2000 + UInt64(i), parent: parent, slot: slot, time: time, template: template, mode: mode, startsChain: i == 0)
             parent = b.block.blockHash
             out.append(b)
         }

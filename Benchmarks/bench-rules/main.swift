@@ -8,18 +8,21 @@ import Logging
 import Shared
 
 var count = 10_000
+var alertEvery: Int?
 var conformance = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent().appendingPathComponent("shared/conformance")
 if let env = ProcessInfo.processInfo.environment["CHAIN_ALERTER_CONFORMANCE"] { conformance = URL(fileURLWithPath: env) }
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     if a == "--blocks", let n = args.popFirst().flatMap({ Int($0) }) { count = n }
     if a == "--conformance", let d = args.popFirst() { conformance = URL(fileURLWithPath: d) }
+    if a == "--alert-every", let n = args.popFirst().flatMap({ Int($0) }) { alertEvery = n }
 }
 let logger = Logger(label: "bench-rules")
 let subspace = conformance.appendingPathComponent("substrate/subspace")
 let metadata = try RuntimeMetadata(bytes: [UInt8](try Data(contentsOf: conformance.appendingPathComponent("substrate/metadata/chronos_spec6_v14.scale"))))
 let generator = try ChainGenerator(conformanceSubspace: subspace)
-let blocks = generator.chain(count: count, mode: .current, slowFrom: count / 2)
+let blocks = generator.chain(count: count, mode: .current, slowFrom: count / 2, alertEvery: alertEvery)
+print("chain: \(count) blocks, " + (alertEvery.map { "an alerting block every \($0)" } ?? "alerting blocks 6 of every 20 (stress mix)"))
 
 let catalogue = try NetworkCatalogue()
 let network = catalogue.named("Autonomys Chronos Testnet")!

@@ -38,23 +38,23 @@ extension AlertStore {
                 var inserted: [String] = []
                 var present: [String] = []
                 for (a, json) in encoded {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO NOTHING
-                        """, arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
+                        """).execute(arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
                     if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
                 }
                 if let cursor {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
                         ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
-                        """, arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
+                        """).execute(arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
                 }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO rule_state (name, state, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                    """, arguments: [stateName, blob, now.timeIntervalSince1970])
-                let last = inserted.isEmpty ? 0 : (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert") ?? 0)
+                    """).execute(arguments: [stateName, blob, now.timeIntervalSince1970])
+                let last = inserted.isEmpty ? 0 : (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert")) ?? 0)
                 return CommitResult(inserted: inserted, alreadyPresent: present, lastRowID: last)
             }
         } catch {

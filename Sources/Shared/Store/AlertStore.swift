@@ -203,36 +203,36 @@ public final class AlertStore: Sendable {
         let result: CommitResult?
         do {
             result = try writer.write { db -> CommitResult? in
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM checked_block WHERE hash = ?", arguments: [hash]) == true {
+                if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM checked_block WHERE hash = ?"), arguments: [hash]) == true {
                     return nil
                 }
                 var inserted: [String] = []
                 var present: [String] = []
                 for (a, json) in encoded {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT(id) DO NOTHING
-                        """, arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
+                        """).execute(arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
                     if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
                 }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
-                    """, arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
-                try db.execute(sql: """
+                    """).execute(arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
+                try db.cachedStatement(sql: """
                     INSERT INTO checked_block (hash, height, commits, checked_at) VALUES (?, ?, 1, ?)
                     ON CONFLICT(hash) DO UPDATE SET commits = commits + 1
-                    """, arguments: [hash, Int64(height), now.timeIntervalSince1970])
+                    """).execute(arguments: [hash, Int64(height), now.timeIntervalSince1970])
                 if pruneBelowHeight > 0 {
-                    try db.execute(sql: "DELETE FROM checked_block WHERE height < ?", arguments: [Int64(pruneBelowHeight)])
+                    try db.cachedStatement(sql: "DELETE FROM checked_block WHERE height < ?").execute(arguments: [Int64(pruneBelowHeight)])
                 }
                 if let ruleState {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO rule_state (name, state, updated_at) VALUES (?, ?, ?)
                         ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                        """, arguments: [ruleStateName, Data(ruleState), now.timeIntervalSince1970])
+                        """).execute(arguments: [ruleStateName, Data(ruleState), now.timeIntervalSince1970])
                 }
-                let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert") ?? 0
+                let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert")) ?? 0
                 return CommitResult(inserted: inserted, alreadyPresent: present, lastRowID: last)
             }
         } catch {

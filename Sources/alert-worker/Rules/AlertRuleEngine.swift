@@ -157,22 +157,23 @@ struct AlertRuleEngine: Sendable {
         for (i, x) in b.decoded.extrinsics.enumerated() {
             let e = TransactionRules.facts(x, index: i)
             facts[i] = e
-            let ref = AlertPayload.ExtrinsicRef(index: UInt32(i), hash: Hex.encode(e.hash))
-            var fields: [String: AlertFieldValue] = ["pallet": .string(e.pallet), "call": .string(e.call)]
-            if let v = e.transferValue { fields["transfer_value"] = .string(String(v)) }
-            if let s = e.signer { fields["signer"] = .string(net.address(s)) }
-            let links = ["extrinsic": f.extrinsicURL(e.hash)]
+            // Everything shown is built only when the extrinsic alerts: most extrinsics never do.
             func make(_ kind: AlertKind, _ title: String, _ lead: String, value: UInt128?, extra: [String: AlertFieldValue] = [:]) -> AlertPayload {
-                f.alert(kind, id: f.id(kind, block: b.hash, suffix: "ext\(i)"), block: stamp, mode: b.mode, node: b.node, title: title,
-                        body: lead + TransactionRules.extrinsicText(e, value: value, factory: f), extrinsic: ref, links: links,
-                        fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.observedAt)
+                var fields: [String: AlertFieldValue] = ["pallet": .string(e.pallet), "call": .string(e.call)]
+                if let v = e.transferValue { fields["transfer_value"] = .string(String(v)) }
+                if let s = e.signer { fields["signer"] = .string(net.address(s)) }
+                return f.alert(kind, id: f.id(kind, block: b.hash, suffix: "ext\(i)"), block: stamp, mode: b.mode, node: b.node, title: title,
+                               body: lead + TransactionRules.extrinsicText(e, value: value, factory: f),
+                               extrinsic: AlertPayload.ExtrinsicRef(index: UInt32(i), hash: Hex.encode(e.hash)),
+                               links: ["extrinsic": f.extrinsicURL(e.hash)],
+                               fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.observedAt)
             }
             let largeValue: (UInt128, String?)? = {
                 if let v = e.transferValue, v >= large { return (v, nil) }
                 if let n = e.nestedTransfer, n.value >= large { return (n.value, n.path) }
                 return nil
             }()
-            let kindsText = e.accounts.kindsText(net)
+            var kindsText: String { e.accounts.kindsText(net) }
             var alert: AlertPayload?
             if e.pallet == "Sudo" {
                 var extra: [String: AlertFieldValue] = [:]
@@ -205,17 +206,17 @@ struct AlertRuleEngine: Sendable {
             let ev = TransactionRules.facts(e)
             let xi = e.extrinsicIndex
             let x = xi.flatMap { facts[$0] }
-            var fields: [String: AlertFieldValue] = ["pallet": .string(e.pallet), "event": .string(e.name)]
-            if let v = ev.transferValue { fields["transfer_value"] = .string(String(v)) }
-            if let xi { fields["extrinsic_index"] = .int(Int64(xi)) }
-            var links = ["event": f.eventURL(height: b.height, index: e.index)]
-            if let x { links["extrinsic"] = f.extrinsicURL(x.hash) }
-            let xref = x.map { AlertPayload.ExtrinsicRef(index: UInt32($0.index), hash: Hex.encode($0.hash)) }
             func make(_ kind: AlertKind, _ title: String, _ lead: String, extra: [String: AlertFieldValue] = [:]) -> AlertPayload {
-                f.alert(kind, id: f.id(kind, block: b.hash, suffix: "ev\(e.index)"), block: stamp, mode: b.mode, node: b.node, title: title,
-                        body: lead + TransactionRules.eventText(ev, height: b.height, extrinsic: x, factory: f),
-                        extrinsic: xref, event: .init(index: UInt32(e.index)), links: links,
-                        fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.observedAt)
+                var fields: [String: AlertFieldValue] = ["pallet": .string(e.pallet), "event": .string(e.name)]
+                if let v = ev.transferValue { fields["transfer_value"] = .string(String(v)) }
+                if let xi { fields["extrinsic_index"] = .int(Int64(xi)) }
+                var links = ["event": f.eventURL(height: b.height, index: e.index)]
+                if let x { links["extrinsic"] = f.extrinsicURL(x.hash) }
+                return f.alert(kind, id: f.id(kind, block: b.hash, suffix: "ev\(e.index)"), block: stamp, mode: b.mode, node: b.node, title: title,
+                               body: lead + TransactionRules.eventText(ev, height: b.height, extrinsic: x, factory: f),
+                               extrinsic: x.map { AlertPayload.ExtrinsicRef(index: UInt32($0.index), hash: Hex.encode($0.hash)) },
+                               event: .init(index: UInt32(e.index)), links: links,
+                               fields: fields.merging(extra) { $1 }, observedAtMilliseconds: b.observedAt)
             }
             if e.pallet == "Domains" && e.name == "OperatorSlashed" {
                 out.alerts.append(make(.operatorSlashed, "Operator slash detected", "", extra: operatorFields(e)))
@@ -223,7 +224,7 @@ struct AlertRuleEngine: Sendable {
                 out.alerts.append(make(.operatorOffline, "Operator offline detected", "", extra: operatorFields(e)))
             }
             let extrinsicAlerted = xi.flatMap { alerted[$0] }
-            let kindsText = ev.accounts.kindsText(net)
+            var kindsText: String { ev.accounts.kindsText(net) }
             if e.pallet == "Sudo" {
                 let a = make(.sudoEvent, "Sudo event detected", "")
                 if extrinsicAlerted == .sudoCall { out.suppressed.append(a) } else { out.alerts.append(a) }

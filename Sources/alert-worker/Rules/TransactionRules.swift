@@ -59,7 +59,9 @@ struct ExtrinsicFacts: Sendable {
     var index: Int
     var pallet: String
     var call: String
-    var hash: [UInt8]
+    /// The extrinsic bytes; `hash` (blake2b-256) is computed only when an alert shows it.
+    var bytes: [UInt8]
+    var hash: [UInt8] { SubstrateHash.blake2b256(bytes) }
     var signer: [UInt8]?
     /// The transfer value of the call itself (spec §1.1 step 2).
     var transferValue: UInt128?
@@ -138,7 +140,7 @@ enum TransactionRules {
             for inner in call.nestedCalls { walk(inner, path: path + [label]) }
         }
         walk(x.call, path: [])
-        return ExtrinsicFacts(index: index, pallet: x.call.pallet, call: x.call.name, hash: x.hash, signer: x.signer,
+        return ExtrinsicFacts(index: index, pallet: x.call.pallet, call: x.call.name, bytes: x.bytes, signer: x.signer,
                               transferValue: callTransferValue(x.call), nestedTransfer: nested.map { (value: $0.0, path: $0.1) },
                               nestedForce: nestedForce, touchesBalances: touchesBalances, accounts: accounts)
     }
