@@ -84,7 +84,10 @@ let package = Package(
         .executableTarget(name: "fork-worker", dependencies: ["Shared"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "alert-worker",
-            dependencies: ["Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -165,7 +168,8 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
         ),
         .executableTarget(
             name: "bench-rules",
-            dependencies: ["Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics")],
             path: "Benchmarks/bench-rules",
             swiftSettings: swiftSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Shared
 
 /// Why a block could not be checked; the message says what to look at.
@@ -178,6 +179,7 @@ extension AlertRulesPipeline: BlockRules {
     private func count(_ outcome: AlertRuleEngine.Outcome) -> [AlertPayload] {
         for s in outcome.suppressed {
             suppressedCounts[s.kind, default: 0] += 1
+            Counter(label: "chain_alerter_alerts_suppressed_total", dimensions: [("kind", s.kind.rawValue)]).increment()
             logger.debug("skipping duplicate alert", metadata: ["kind": "\(s.kind.rawValue)", "id": "\(s.id)"])
             onSuppressed(s)
         }
