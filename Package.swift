@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ForkWorkerTests",
-            dependencies: ["fork-worker", "alert-worker", "Shared"],
+            dependencies: ["fork-worker", "alert-worker", "Shared", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
