@@ -143,9 +143,16 @@ struct ForkTracker: Sendable {
 
     /// The primary's canonical hash at `link.height` (nil: unknown).
     mutating func canonicalAnswer(for link: BlockLink, canonical: BlockHash?) -> [TrackerAction] {
-        guard canonical == link.hash, case .running = phase, let change = tree.promote(link.hash) else { return [] }
+        guard case .running = phase, let known = tree[link.hash] else { return [] }
         var actions: [TrackerAction] = []
-        apply(change, mode: .current, actions: &actions)
+        if canonical == link.hash, let change = tree.promote(link.hash) {
+            apply(change, mode: .current, actions: &actions)
+        } else if let best = tree.best, !tree.isAncestor(known, of: best) {
+            // Not the primary's: the side-fork event that waited for the answer.
+            let (depth, point) = tree.forkDepth(known)
+            let side = SideFork(tip: known, forkPoint: point, depth: depth)
+            actions.append(.sideFork(side, alert: settings.sideForkNeedsAlert(side)))
+        }
         return actions
     }
 
@@ -193,8 +200,10 @@ struct ForkTracker: Sendable {
         case .heightTooLow, .parentOfGenesis:
             return
         case .connected, .disconnected:
+            // Higher than the best tip without extending it: only the primary can tell. Like the original, the
+            // answer decides between a reorg and a side fork, so the side-fork event waits for it.
             let candidate = !isBest && !quiet && tree.best.map { link.height > $0.height && link.parent != $0.hash } ?? false
-            add(link, isBest: isBest, mode: mode, quiet: quiet, disconnected: false, actions: &actions)
+            add(link, isBest: isBest, mode: mode, quiet: quiet || candidate, disconnected: false, actions: &actions)
             if candidate, let best = tree.best, best != link { actions.append(.checkCanonical(link)) }
         case .missingParent:
             if let best = tree.best, link.height > best.height, link.height - best.height - 1 > UInt64(settings.gapLimit) {
