@@ -106,3 +106,81 @@ struct ExactlyOnceTests {
         #expect(forkCode == 0, "\(forkWorker.output.suffix(2000))")
     }
 }
+
+/// The same guarantee end to end with the real devnode and node-watcher: reorgs every few blocks, the
+/// fork-worker and the alert-worker killed with SIGKILL at random points and restarted.
+@Suite("ExactlyOnceDevnode", .serialized)
+struct ExactlyOnceDevnodeTests {
+    @Test func killNineWithDevnodeAndRealWatcher() async throws {
+        let seed = UInt64.random(in: 0 ... .max)
+        var rng = SplitMix64(state: seed)
+        let dir = try TempDir()
+        defer { dir.remove() }
+        var scenario = """
+            name = "kill9"
+            history = 40
+            block_interval_ms = 40
+            end_at = 200
+            """
+        for at in stride(from: 50, to: 190, by: 17) { scenario += "\n[[forks]]\nat = \(at)\nlength = \(at % 4 + 1)\nreorg = true\n" }
+        try scenario.write(toFile: dir.file("scenario.toml"), atomically: true, encoding: .utf8)
+        let devnode = try ChildProcess(builtExecutable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
+                                       environment: [:], logPath: dir.file("devnode.log"))
+        defer { devnode.killAndReap() }
+        var url = ""
+        #expect(await eventually(timeout: .seconds(20)) {
+            url = devnode.output.split(separator: "\n").first { $0.contains("listening") }?.split(separator: "url=").last.map(String.init) ?? ""
+            return !url.isEmpty
+        })
+        let common = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", url]
+        let environment = ["CHAIN_ALERTER_TEST_RULES": "per-block", "CHAIN_ALERTER_FORK_TUNING": "cursorWait=3000,cursorStuck=800,tick=20"]
+        func spawn(_ name: String) throws -> ChildProcess {
+            try ChildProcess(builtExecutable(name), common, environment: environment, logPath: dir.file("\(name).log"))
+        }
+        let watcher = try ChildProcess(builtExecutable("node-watcher"), common + ["--watch-node", url],
+                                       environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-0"], logPath: dir.file("watcher.log"))
+        defer { watcher.killAndReap() }
+        var alertWorker = try spawn("alert-worker")
+        var forkWorker = try spawn("fork-worker")
+        defer { alertWorker.killAndReap(); forkWorker.killAndReap() }
+        for _ in 0 ..< 7 {
+            try await Task.sleep(for: .milliseconds(300 + Int(rng.next() % 500)))
+            let which = rng.next() % 3
+            if which != 1 { alertWorker.killAndReap() }
+            if which != 0 { forkWorker.killAndReap() }
+            try await Task.sleep(for: .milliseconds(Int(rng.next() % 200)))
+            if which != 1 { alertWorker = try spawn("alert-worker") }
+            if which != 0 { forkWorker = try spawn("fork-worker") }
+        }
+        let store = try AlertStore(location: .sqliteFile(path: dir.file("chain-alerter.sqlite")), logger: Logger(label: "test"))
+        #expect(await eventually(timeout: .seconds(40)) {
+            ((try? store.cursor(named: AlertStore.alertWorkerCursor))??.height ?? 0) >= 200
+        }, "seed \(seed): never reached 200\n\(forkWorker.output.suffix(2000))")
+        try await Task.sleep(for: .milliseconds(500))
+
+        let checked = try store.checkedBlocks()
+        #expect(checked.allSatisfy { $0.commits == 1 }, "seed \(seed)")
+        let rows = try store.read("rows") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT json_extract(payload, '$.block.hash') AS h, json_extract(payload, '$.block.height') AS n,
+                       json_extract(payload, '$.fields.parent') AS p FROM alert
+                """).map { ($0["h"] as String, $0["n"] as Int64, $0["p"] as String) }
+        }
+        let hashes = rows.map(\.0)
+        #expect(Set(hashes).count == hashes.count, "seed \(seed): a block was checked twice")
+        #expect(Set(hashes) == Set(checked.map(\.hash)))
+        // The final best chain, walked back from the cursor through checked parents, reaches genesis.
+        let parentOf = Dictionary(rows.map { ($0.0, ($0.1, $0.2)) }, uniquingKeysWith: { a, _ in a })
+        var cursor = try store.cursor(named: AlertStore.alertWorkerCursor)?.hash
+        var heights: [Int64] = []
+        while let h = cursor, let (height, parent) = parentOf[h] { heights.append(height); cursor = parent }
+        #expect(heights.last == 0, "seed \(seed): the best chain is not checked down to genesis (stops at \(heights.last ?? -1))")
+        #expect(heights.count == Int(heights.first ?? 0) + 1, "seed \(seed): a best-chain block was skipped")
+        print("exactly-once (devnode): seed \(seed), \(checked.count) blocks checked, best chain \(heights.count)")
+        try await Task.sleep(for: .milliseconds(300))
+        alertWorker.signal(SIGTERM)
+        forkWorker.signal(SIGTERM)
+        #expect(await alertWorker.wait(timeout: .seconds(10)) == 0)
+        #expect(await forkWorker.wait(timeout: .seconds(10)) == 0)
+    }
+}
