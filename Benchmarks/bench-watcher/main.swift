@@ -87,12 +87,12 @@ while !connected.load(ordering: .relaxed) { try await Task.sleep(for: .milliseco
 var writer = EnvelopeWriter(sender: "bench")
 let routing = Array("node-watcher-0".utf8)
 var nextID: UInt64 = 0
-func request(_ kind: FetchKind, _ hash: [UInt8], height: UInt64? = nil) throws -> UInt64 {
+@MainActor func request(_ kind: FetchKind, _ hash: [UInt8], height: UInt64? = nil) throws -> UInt64 {
     nextID += 1
     try bus.send(try writer.seal(FetchRequest(requestID: nextID, kind: kind, blockHash: hash, height: height)), routingID: routing, on: bus.sockets[1])
     return nextID
 }
-func wait(_ ids: [UInt64]) async throws -> [BlockData] {
+@MainActor func wait(_ ids: [UInt64]) async throws -> [BlockData] {
     while true {
         let done = answers.withLock { a in ids.allSatisfy { a[$0] != nil } }
         if done { return answers.withLock { a in ids.map { a.removeValue(forKey: $0)! } } }
