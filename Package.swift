@@ -111,7 +111,6 @@ let package = Package(
             name: "NodeWatcherTests",
             dependencies: [
                 "node-watcher", "devnode", "Shared",
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
