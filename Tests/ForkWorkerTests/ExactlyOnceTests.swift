@@ -155,7 +155,7 @@ struct ExactlyOnceDevnodeTests {
         let store = try AlertStore(location: .sqliteFile(path: dir.file("chain-alerter.sqlite")), logger: Logger(label: "test"))
         #expect(await eventually(timeout: .seconds(40)) {
             ((try? store.cursor(named: AlertStore.alertWorkerCursor))??.height ?? 0) >= 200
-        }, "seed \(seed): never reached 200\n\(forkWorker.output.suffix(2000))")
+        }, "seed \(seed): never reached 200\nFORK\n\(forkWorker.output.suffix(2000))\nALERT\n\(alertWorker.output.suffix(1500))\nWATCHER\n\(watcher.output.suffix(1500))\nDEVNODE\n\(devnode.output.suffix(800))")
         try await Task.sleep(for: .milliseconds(500))
 
         let checked = try store.checkedBlocks()
