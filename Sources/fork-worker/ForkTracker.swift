@@ -79,6 +79,7 @@ struct ForkTracker: Sendable {
     private var pending: Set<BlockHash> = []
     private var fetching: Set<BlockHash> = []
     private(set) var inconsistencies = 0
+    private var changes = 0
 
     init(settings: ForkSettings, cursor: (hash: BlockHash, height: UInt64)?) {
         self.settings = settings
@@ -262,8 +263,10 @@ struct ForkTracker: Sendable {
             }
         }
         tree.prune()
-        bestFork.prune(below: tree.minAllowedHeight > UInt64(settings.window) ? tree.minAllowedHeight - UInt64(settings.window) : 0)
-        if let error = tree.checkInvariants() {
+        bestFork.prune(below: tree.minAllowedHeight > UInt64(settings.window) ? tree.minAllowedHeight - UInt64(settings.window) : 0,
+                       limit: 3 * settings.window + 64)
+        changes &+= 1
+        if let error = tree.checkInvariants(full: changes % 128 == 0) {
             inconsistencies += 1
             actions.append(.inconsistency(error))
             tree.reset(to: tree.best)
