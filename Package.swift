@@ -116,14 +116,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ForkWorkerTests",
-            dependencies: ["fork-worker", "alert-worker", "Shared"],
+            dependencies: ["fork-worker", "alert-worker", "devnode", "node-watcher", "Shared", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "NodeWatcherTests",
             dependencies: [
                 "node-watcher", "devnode", "Shared",
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

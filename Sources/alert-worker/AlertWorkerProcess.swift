@@ -148,7 +148,8 @@ final class PerBlockTestRules: BlockRules {
         let hash = hexString(block.block.blockHash)
         return [AlertPayload(id: "check-\(hash)-\(UInt64.random(in: 0 ... .max))", kind: .startup, instance: instance,
                              network: "test", block: .init(height: block.height, hash: hash), title: "checked",
-                             text: "checked", observedAt: "1970-01-01T00:00:00Z")]
+                             text: "checked", fields: ["parent": .string(hexString(block.parentHash)), "mode": .string("\(block.mode)")],
+                             observedAt: "1970-01-01T00:00:00Z")]
     }
 
     func alerts(for event: ForkEvent) throws -> [AlertPayload] { [] }

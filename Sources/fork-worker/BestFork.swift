@@ -40,9 +40,10 @@ struct BestFork: Sendable {
         return tree.path(from: best) { $0.height >= max(cursor.height, floor) }
     }
 
-    /// Forgets checked blocks far below the window.
-    mutating func prune(below height: UInt64) {
-        if checked.count > 4096 || checked.values.contains(where: { $0 < height }) && checked.count > 64 {
+    /// Forgets checked blocks below `height`, once there are more than `limit` of them (amortised: the set
+    /// is rebuilt only every `limit / 2` blocks or so).
+    mutating func prune(below height: UInt64, limit: Int) {
+        if checked.count > limit {
             checked = checked.filter { $0.value >= height }
         }
     }

@@ -92,11 +92,12 @@ struct FetchClient: Sendable {
             var again = request
             // Back off a little once every watcher has been tried.
             again.notBefore = now + min(2000, Int64(request.attempts / 4) * 250)
-            queued.append(again)
+            // At the front: a later block cannot be sent before this one anyway.
+            queued.insert(again, at: 0)
             return nil
         }
         if request.attempts >= maxAttempts { return request }
-        queued.append(request)
+        queued.insert(request, at: 0)
         return nil
     }
 }

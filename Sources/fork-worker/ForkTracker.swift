@@ -51,6 +51,14 @@ enum TrackerAction: Equatable, Sendable {
 /// to check and the fork events (spec §2.8 and §2.10, without the ⚠ defects). Pure: the shell performs
 /// the fetches it asks for and feeds the answers back.
 struct ForkTracker: Sendable {
+    /// A block waiting for its parent.
+    private struct Waiting: Sendable {
+        var link: BlockLink
+        var isBest: Bool
+        /// An ancestor fetched for a block that leads to the best tip: no side-fork events, no canonical check.
+        var quiet: Bool
+    }
+
     /// Where start-up stands.
     enum Phase: Equatable, Sendable {
         case waitingForFirstBlock
@@ -66,11 +74,12 @@ struct ForkTracker: Sendable {
     private let startCursor: (hash: BlockHash, height: UInt64)?
     private var buffered: [(BlockLink, Bool)] = []
     /// Blocks waiting for their parent, by parent hash.
-    private var waiting: [BlockHash: [(BlockLink, Bool)]] = [:]
+    private var waiting: [BlockHash: [Waiting]] = [:]
     private var waitingCount = 0
     private var pending: Set<BlockHash> = []
     private var fetching: Set<BlockHash> = []
     private(set) var inconsistencies = 0
+    private var changes = 0
 
     init(settings: ForkSettings, cursor: (hash: BlockHash, height: UInt64)?) {
         self.settings = settings
@@ -98,7 +107,7 @@ struct ForkTracker: Sendable {
         case .loadingContext:
             if buffered.count < 4 * settings.window { buffered.append((link, isBest)) }
         case .running:
-            process(link, isBest: isBest, mode: .current, actions: &actions)
+            process(link, isBest: isBest, mode: .current, quiet: false, actions: &actions)
         }
         return actions
     }
@@ -112,19 +121,12 @@ struct ForkTracker: Sendable {
             finishStartup(context: ascending, actions: &actions)
             return actions
         }
+        // Through `process`: a batch that does not reach a known block waits and asks for the next batch.
         let leadsToBest = waitingLeadsToBest(start)
-        for (index, link) in ascending.enumerated() {
-            let admission = tree.admission(link)
-            switch admission {
-            case .connected, .disconnected:
-                add(link, isBest: false, mode: .replay, quiet: leadsToBest, disconnected: false, actions: &actions)
-            case .missingParent where index == 0:
-                add(link, isBest: false, mode: .replay, quiet: leadsToBest, disconnected: true, actions: &actions)
-            default:
-                continue
-            }
+        for link in ascending {
+            process(link, isBest: false, mode: .replay, quiet: leadsToBest, actions: &actions)
         }
-        if tree[start] == nil { dropWaiting(on: start) }
+        if tree[start] == nil, !pending.contains(start) { dropWaiting(on: start) }
         return actions
     }
 
@@ -142,9 +144,16 @@ struct ForkTracker: Sendable {
 
     /// The primary's canonical hash at `link.height` (nil: unknown).
     mutating func canonicalAnswer(for link: BlockLink, canonical: BlockHash?) -> [TrackerAction] {
-        guard canonical == link.hash, case .running = phase, let change = tree.promote(link.hash) else { return [] }
+        guard case .running = phase, let known = tree[link.hash] else { return [] }
         var actions: [TrackerAction] = []
-        apply(change, mode: .current, actions: &actions)
+        if canonical == link.hash, let change = tree.promote(link.hash) {
+            apply(change, mode: .current, actions: &actions)
+        } else if let best = tree.best, !tree.isAncestor(known, of: best) {
+            // Not the primary's: the side-fork event that waited for the answer.
+            let (depth, point) = tree.forkDepth(known)
+            let side = SideFork(tip: known, forkPoint: point, depth: depth)
+            actions.append(.sideFork(side, alert: settings.sideForkNeedsAlert(side)))
+        }
         return actions
     }
 
@@ -182,32 +191,36 @@ struct ForkTracker: Sendable {
         tree.prune()
         let replayed = buffered
         buffered = []
-        for (link, isBest) in replayed { process(link, isBest: isBest, mode: .current, actions: &actions) }
+        for (link, isBest) in replayed { process(link, isBest: isBest, mode: .current, quiet: false, actions: &actions) }
     }
 
-    private mutating func process(_ link: BlockLink, isBest: Bool, mode: CanonicalMode, actions: inout [TrackerAction]) {
+    private mutating func process(_ link: BlockLink, isBest: Bool, mode: CanonicalMode, quiet: Bool, actions: inout [TrackerAction]) {
         switch tree.admission(link) {
         case .alreadyKnown:
             if isBest, let change = tree.promote(link.hash) { apply(change, mode: mode, actions: &actions) }
         case .heightTooLow, .parentOfGenesis:
             return
         case .connected, .disconnected:
-            let candidate = !isBest && tree.best.map { link.height > $0.height && link.parent != $0.hash } ?? false
-            add(link, isBest: isBest, mode: mode, quiet: false, disconnected: false, actions: &actions)
+            // Higher than the best tip without extending it: only the primary can tell. Like the original, the
+            // answer decides between a reorg and a side fork, so the side-fork event waits for it.
+            let candidate = !isBest && !quiet && tree.best.map { link.height > $0.height && link.parent != $0.hash } ?? false
+            add(link, isBest: isBest, mode: mode, quiet: quiet || candidate, disconnected: false, actions: &actions)
             if candidate, let best = tree.best, best != link { actions.append(.checkCanonical(link)) }
         case .missingParent:
             if let best = tree.best, link.height > best.height, link.height - best.height - 1 > UInt64(settings.gapLimit) {
-                add(link, isBest: isBest, mode: mode, quiet: false, disconnected: true, actions: &actions)
+                add(link, isBest: isBest, mode: mode, quiet: quiet, disconnected: true, actions: &actions)
                 return
             }
             if pending.contains(link.hash) { return }
             guard waitingCount < 4 * settings.gapLimit + 64 else { return }
-            waiting[link.parent, default: []].append((link, isBest))
+            waiting[link.parent, default: []].append(Waiting(link: link, isBest: isBest, quiet: quiet))
             waitingCount += 1
             pending.insert(link.hash)
             if !pending.contains(link.parent), !fetching.contains(link.parent) {
+                // Enough to reach the best height plus a few blocks for a fork point; a deeper fork asks again.
+                let gap = tree.best.map { link.height > $0.height ? link.height - $0.height : 0 } ?? 0
                 let span = link.height - min(link.height, tree.minAllowedHeight)
-                let count = min(UInt64(settings.gapLimit), max(1, span))
+                let count = max(1, min(UInt64(settings.gapLimit), span, gap + 16))
                 fetching.insert(link.parent)
                 actions.append(.fetchAncestors(start: link.parent, count: UInt32(clamping: count)))
             }
@@ -225,9 +238,10 @@ struct ForkTracker: Sendable {
         // Blocks that were waiting for this one.
         if let children = waiting.removeValue(forKey: link.hash) {
             waitingCount -= children.count
-            for (child, childIsBest) in children {
-                pending.remove(child.hash)
-                process(child, isBest: childIsBest, mode: mode == .startup ? .startup : .current, actions: &actions)
+            for child in children {
+                pending.remove(child.link.hash)
+                let childMode: CanonicalMode = mode == .startup ? .startup : (child.quiet ? .replay : .current)
+                process(child.link, isBest: child.isBest, mode: childMode, quiet: child.quiet, actions: &actions)
             }
         }
     }
@@ -249,8 +263,10 @@ struct ForkTracker: Sendable {
             }
         }
         tree.prune()
-        bestFork.prune(below: tree.minAllowedHeight > UInt64(settings.window) ? tree.minAllowedHeight - UInt64(settings.window) : 0)
-        if let error = tree.checkInvariants() {
+        bestFork.prune(below: tree.minAllowedHeight > UInt64(settings.window) ? tree.minAllowedHeight - UInt64(settings.window) : 0,
+                       limit: 3 * settings.window + 64)
+        changes &+= 1
+        if let error = tree.checkInvariants(full: changes % 128 == 0) {
             inconsistencies += 1
             actions.append(.inconsistency(error))
             tree.reset(to: tree.best)
@@ -262,9 +278,9 @@ struct ForkTracker: Sendable {
         var seen = 0
         while let hash = stack.popLast(), seen < 100_000 {
             seen += 1
-            for (child, isBest) in waiting[hash] ?? [] {
-                if isBest { return true }
-                stack.append(child.hash)
+            for child in waiting[hash] ?? [] {
+                if child.isBest { return true }
+                stack.append(child.link.hash)
             }
         }
         return false
@@ -273,10 +289,10 @@ struct ForkTracker: Sendable {
     private mutating func dropWaiting(on start: BlockHash) {
         var stack = [start]
         while let hash = stack.popLast() {
-            for (child, _) in waiting.removeValue(forKey: hash) ?? [] {
+            for child in waiting.removeValue(forKey: hash) ?? [] {
                 waitingCount -= 1
-                pending.remove(child.hash)
-                stack.append(child.hash)
+                pending.remove(child.link.hash)
+                stack.append(child.link.hash)
             }
         }
     }

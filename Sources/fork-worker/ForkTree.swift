@@ -269,9 +269,12 @@ struct ForkTree: Sendable {
         return removed
     }
 
-    /// Spec §2.7 step 5, as a value rather than a panic.
-    func checkInvariants() -> ForkTreeError? {
+    /// Spec §2.7 step 5, as a value rather than a panic. Without `full`, only the best tip is checked (cheap
+    /// enough for every block); the full walk over tips and the height index runs every so often.
+    func checkInvariants(full: Bool = true) -> ForkTreeError? {
         if let best, !tips.contains(best.hash) { return .bestTipNotATip(best) }
+        if let best, !(children[best.hash]?.isEmpty ?? true) { return .tipHasChildren(best.hash) }
+        guard full else { return nil }
         for tip in tips {
             guard blocks[tip] != nil else { return .tipUnknown(tip) }
             if !(children[tip]?.isEmpty ?? true) { return .tipHasChildren(tip) }

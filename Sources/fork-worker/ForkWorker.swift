@@ -182,6 +182,8 @@ final class ForkWorker {
 
     private func start(cursor: (hash: BlockHash, height: UInt64)?) {
         tracker = ForkTracker(settings: settings, cursor: cursor)
+        // Do not wait for the next new head (the chain may be stalled): ask the primary for its best block.
+        fetches.enqueue(.primaryBest, kind: .canonicalHash, hash: .zero)
         let pending = buffered
         buffered = []
         for (link, isBest) in pending { run(tracker!.seen(link, isBest: isBest)) }

@@ -56,10 +56,12 @@ struct NodeRoster: Sendable {
         entries.indices.first { isHealthy($0, now: now) } ?? 0
     }
 
-    /// Routing ids to try for a fetch, best first: healthy nodes from the primary on, then any other known watcher.
+    /// Routing ids to try for a fetch, best first: healthy nodes from the primary on, then the others. A watcher
+    /// that has not said hello since this process started (it only does on its own connect) is addressed by
+    /// its conventional worker name `node-watcher-N`.
     func fetchTargets(now: Int64) -> [[UInt8]] {
         let healthy = entries.indices.filter { isHealthy($0, now: now) }
         let others = entries.indices.filter { !healthy.contains($0) }
-        return (healthy + others).compactMap { entries[$0].routingID }
+        return (healthy + others).map { entries[$0].routingID ?? Array("node-watcher-\($0)".utf8) }
     }
 }

@@ -174,6 +174,7 @@ func runPropertyCase(seed: UInt64, trace: Bool = false) -> String? {
 
     // Invariants.
     if tracker.inconsistencies > 0 { return "inconsistencies: \(tracker.inconsistencies)" }
+    if let error = tracker.tree.checkInvariants(full: true) { return "invariant: \(error)" }
     guard tracker.best == finalHead else { return "final best \(String(describing: tracker.best)) != \(finalHead)" }
     var emittedSet: Set<BlockHash> = []
     for action in actions {

@@ -101,6 +101,34 @@ struct WatcherDevnodeTests {
         await fork.close()
     }
 
+    @Test("several nodes on one chain: each has its own listener; a node's notification delay shows at its watcher")
+    func severalNodes() async throws {
+        let scenario = Scenario(name: "t", history: 5, blockIntervalMilliseconds: 100,
+                                nodes: [.init(name: "fast"), .init(name: "slow", delayMilliseconds: 300)])
+        let devnode = Devnode(scenario: scenario)
+        let ports = try await devnode.start(firstPort: 0)
+        #expect(ports.count == 2 && ports[0] != ports[1])
+        let fast = try FakeForkWorker(), slow = try FakeForkWorker()
+        let fastWatcher = try RunningWatcher(url: "ws://127.0.0.1:\(ports[0])", fork: fast)
+        let slowWatcher = try RunningWatcher(url: "ws://127.0.0.1:\(ports[1])", fork: slow)
+        let production = Task { await devnode.chain.run() }
+        defer { production.cancel() }
+        #expect(await eventually { fast.heights(.newHeads).contains(12) && slow.heights(.newHeads).contains(12) })
+        func receivedAt(_ fork: FakeForkWorker, _ height: UInt64) -> UInt64? {
+            fork.blocksSeen.first { $0.subscription == .newHeads && (try? BlockHeader(scale: $0.header).number) == height }?.receivedAtMilliseconds
+        }
+        let lags = (9 ... 11).compactMap { h -> Int64? in
+            guard let a = receivedAt(fast, UInt64(h)), let b = receivedAt(slow, UInt64(h)) else { return nil }
+            return Int64(b) - Int64(a)
+        }
+        #expect(lags.count == 3 && lags.allSatisfy { $0 >= 200 }, "lags \(lags)")
+        await fastWatcher.stop()
+        await slowWatcher.stop()
+        await devnode.stop()
+        await fast.close()
+        await slow.close()
+    }
+
     @Test("wss:// with a self-signed certificate made by openssl")
     func tls() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString.prefix(8))").path
