@@ -39,6 +39,13 @@ import Testing
         #expect(second.filter { $0.node == nodeB }.isEmpty)
     }
 
+    @Test func nodeStatusHeightsWithoutHashPointAtNoBlock() {
+        var e = Fixtures.engine()
+        _ = e.observe(node: nodeB, height: 5, hash: [], at: 0)
+        let a = e.tick(now: 65_000).alerts.first
+        #expect(a?.kind == .blockStall && a?.block == nil && a?.fields["height"] == .int(5) && a?.node == nodeB)
+    }
+
     @Test func isolatedNodeStallIsSuppressed() {
         var e = Fixtures.engine()
         _ = e.observe(node: nodeB, height: 5, hash: Fixtures.hash(5), at: 0)

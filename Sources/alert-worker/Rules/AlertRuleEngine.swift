@@ -306,7 +306,19 @@ struct AlertRuleEngine: Sendable {
                                   fields: ["local_gap_ms": .int(Int64(gap)), "scope": .string("node"), "stall_id": .string(was.openStall ?? "")],
                                   observedAtMilliseconds: ms))
         state.nodeResumedSinceLastBlock = true
+        out.alerts = out.alerts.map(Self.withoutUnknownBlock)
         return out
+    }
+
+    /// A height from NodeStatus has no hash: such node alerts point at no block (INTERFACE: hashes are 0x + 64 hex).
+    private static func withoutUnknownBlock(_ a: AlertPayload) -> AlertPayload {
+        guard a.block?.hash == "0x" else { return a }
+        var a = a
+        a.fields["height"] = .int(Int64(clamping: a.block?.height ?? 0))
+        a.block = nil
+        a.blockInfo = nil
+        a.links = [:]
+        return a
     }
 
     /// Clock tick: every node without a higher block for `block_stall` alerts once (unless isolated).
@@ -321,6 +333,7 @@ struct AlertRuleEngine: Sendable {
                                       body: "Local time since last block: \(AlertText.duration(milliseconds: gap))",
                                       fields: ["local_gap_ms": .int(Int64(gap))], observedAtMilliseconds: ms))
         }
+        out.alerts = out.alerts.map(Self.withoutUnknownBlock)
         return out
     }
 
