@@ -86,6 +86,20 @@ struct DurabilityTests {
         }
     }
 
+    @Test func startupIsAnnouncedWhileMetadataIsMissing() throws {
+        let (store, dir) = try tempStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pipeline = try AlertRulesPipeline(store: store, catalogue: Fixtures.catalogue, network: Fixtures.chronos, instance: "Test",
+                                              runID: "r", nodes: ["ws://a"], logger: logger)
+        let intake = try BlockIntake(store: store, rules: pipeline, window: 1000, logger: logger)
+        let c = try RulesConformance.canonical(1001, mode: .current)
+        #expect(throws: AlertRulesError.self) { _ = try intake.receive(c) }
+        #expect(try allAlerts(store) == ["Startup:91912b429ce7bf29:r"])
+        #expect(try store.cursor(named: AlertStore.alertWorkerCursor) == nil) // the block itself waits
+        pipeline.cache(RulesConformance.metadata!, specVersion: 6)
+        #expect(try intake.receive(c) == .committed(newAlerts: 1, lastRowID: 2)) // SudoCall; no second Startup
+    }
+
     @Test func restartLoadsStateAndNeverReAlerts() throws {
         let (store, dir) = try tempStore()
         defer { try? FileManager.default.removeItem(at: dir) }

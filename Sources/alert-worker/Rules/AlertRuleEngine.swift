@@ -63,15 +63,7 @@ struct AlertRuleEngine: Sendable {
         let f = factory
 
         // Startup: the first Current block of this run.
-        if b.mode == .current, state.startupRun != runID {
-            state.startupRun = runID
-            var body = ""
-            if !nodes.isEmpty { body = "Nodes: " + nodes.joined(separator: ", ") }
-            out.alerts.append(f.alert(.startup, id: "Startup:\(f.network.idTag):\(runID)", block: stamp, mode: b.mode, node: b.node,
-                                      title: "Launched and connected to the nodes", body: body,
-                                      fields: ["run": .string(runID), "nodes": .string(nodes.joined(separator: ", "))],
-                                      observedAtMilliseconds: b.observedAt))
-        }
+        if b.mode == .current, let startup = startup(block: stamp, node: b.node, at: b.observedAt) { out.alerts.append(startup) }
 
         // Resume / chain time gap (every mode).
         switch state.gap.check(stamp, parentHash: b.parentHash, resumeMs: Self.milliseconds(t.blockResume), chainGapMs: Self.milliseconds(t.chainTimeGap)) {
@@ -144,6 +136,17 @@ struct AlertRuleEngine: Sendable {
         transactionAlerts(b, stamp: stamp, into: &out)
         state.lastChecked = stamp
         return out
+    }
+
+    /// The run's Startup alert, once per run id (nil when it was raised already). Also used before a block can
+    /// be decoded, so that an operator sees the start even while metadata is missing.
+    mutating func startup(block stamp: BlockStamp, node: String?, at ms: UInt64) -> AlertPayload? {
+        guard state.startupRun != runID else { return nil }
+        state.startupRun = runID
+        let f = factory
+        return f.alert(.startup, id: "Startup:\(f.network.idTag):\(runID)", block: stamp, mode: .current, node: node,
+                       title: "Launched and connected to the nodes", body: nodes.isEmpty ? "" : "Nodes: " + nodes.joined(separator: ", "),
+                       fields: ["run": .string(runID), "nodes": .string(nodes.joined(separator: ", "))], observedAtMilliseconds: ms)
     }
 
     /// Spec §1.1 and §1.2: the extrinsic priority chain, the independent operator events and the event chain.

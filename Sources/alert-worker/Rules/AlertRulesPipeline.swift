@@ -154,7 +154,23 @@ extension AlertRulesPipeline: BlockRules {
     func alerts(for block: CanonicalBlock) throws -> [AlertPayload] {
         let now = clock()
         // Only a Current block's arrival time says when the node received it (see RuleBlock).
-        let b = try decode(block, node: primaryNode, receivedAtMilliseconds: block.mode == .current ? now : nil)
+        let b: RuleBlock
+        do {
+            b = try decode(block, node: primaryNode, receivedAtMilliseconds: block.mode == .current ? now : nil)
+        } catch {
+            guard block.mode == .current, case .missingMetadata = error else { throw error }
+            // The block waits for metadata, but the start is announced now (same id later: inserted once).
+            let stamp = BlockStamp(height: block.height, hash: block.block.blockHash, chainTime: nil, localTime: now, slot: nil)
+            if let startup = engine.startup(block: stamp, node: primaryNode, at: now) {
+                do {
+                    try store.commitBlock(alerts: [startup], cursor: nil, ruleState: Self.encode(engine.state))
+                } catch {
+                    engine.state.startupRun = nil
+                    throw AlertRulesError.store(error)
+                }
+            }
+            throw error
+        }
         pendingRollback = engine.state
         var alerts: [AlertPayload] = []
         if block.mode == .current, let primaryNode {
