@@ -16,7 +16,7 @@ enum AlertRulesError: Error, Sendable, CustomStringConvertible {
     var description: String {
         switch self {
         case .missingMetadata(let v, let h):
-            "block \(h): no runtime metadata for spec version \(v.map(String.init) ?? "unknown"); the fork-worker must forward ChainIdentity (or attach metadata) after a runtime upgrade"
+            "block \(h): no runtime metadata for spec version \(v.map(String.init) ?? "unknown"); the fork-worker must forward ChainIdentity with metadata for every spec version (or attach it to the block); the block waits at the cursor"
         case .badMetadata(let v, let e): "spec version \(v): \(e)"
         case .undecodable(let h, let e): "block \(h): \(e)"
         case .incompleteBlock(let h, let what): "block \(h): the fork-worker sent no \(what)"
