@@ -1,11 +1,15 @@
-// alert-worker: decodes canonical blocks, runs the alert rules and commits alert rows.
-// Its domain logic lands later; for now it takes part in supervision only:
-// READY and heartbeats over the control socket, graceful exit on SIGTERM/SIGINT or the supervisor's
-// shutdown command, and exit when the supervisor disappears.
+// alert-worker: checks each best-fork block exactly once, in chain order (BlockIntake), runs the alert
+// rules on it and commits its alerts with the "checked up to" cursor in one transaction; reports the
+// cursor to the fork-worker and rings the notifier's doorbell. Wiring only: WorkerRuntime around
+// AlertWorkerProcess. Exit 0 on shutdown, 78 on bad configuration, 1 when the store fails.
+import Foundation
 import Shared
 
 let runtime = WorkerRuntime.start(role: .alertWorker)
 await runtime.run { runtime in
-    let reason = await runtime.shutdown.wait()
-    runtime.logger.info("stopping", metadata: ["reason": "\(reason)"])
+    let code = await AlertWorkerProcess.run(arguments: Array(CommandLine.arguments.dropFirst()),
+                                            environment: ProcessInfo.processInfo.environment,
+                                            name: runtime.configuration.name,
+                                            shutdown: runtime.shutdown, logger: runtime.logger)
+    if code != 0 { exit(code) }
 }

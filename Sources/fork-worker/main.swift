@@ -1,11 +1,15 @@
-// fork-worker: keeps the fork tree and decides which blocks are canonical.
-// Its domain logic lands later; for now it takes part in supervision only:
-// READY and heartbeats over the control socket, graceful exit on SIGTERM/SIGINT or the supervisor's
-// shutdown command, and exit when the supervisor disappears.
+// fork-worker: keeps the fork tree, decides which blocks are on the best fork, fills gaps through the
+// watchers and sends best-fork blocks to the alert-worker in chain order, each once (docs/DESIGN.md,
+// "Fork worker and exactly-once"). Wiring only: WorkerRuntime around ForkWorkerProcess.
+// Exit 0 on shutdown, 78 on bad configuration.
+import Foundation
 import Shared
 
 let runtime = WorkerRuntime.start(role: .forkWorker)
 await runtime.run { runtime in
-    let reason = await runtime.shutdown.wait()
-    runtime.logger.info("stopping", metadata: ["reason": "\(reason)"])
+    let code = await ForkWorkerProcess.run(arguments: Array(CommandLine.arguments.dropFirst()),
+                                           environment: ProcessInfo.processInfo.environment,
+                                           name: runtime.configuration.name,
+                                           shutdown: runtime.shutdown, logger: runtime.logger)
+    if code != 0 { exit(code) }
 }

@@ -56,7 +56,8 @@ struct StoreTests {
         let reopened = try AlertStore(location: .sqliteFile(path: path), logger: testLogger)
         #expect(try reopened.alert(id: testAlert(1).id) != nil)
         let migrations = try reopened.read("m") { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1: alert, cursor, delivery, sink", "v2: delivery index by sink and alert"])
+        #expect(migrations == ["v1: alert, cursor, delivery, sink", "v2: delivery index by sink and alert",
+                               "v3: checked_block (alert-worker exactly-once intake)", "v4: rule_state (alert rules de-dup state)"])
     }
 
     @Test("postgres is rejected with a configuration error")

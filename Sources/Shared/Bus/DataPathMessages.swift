@@ -230,12 +230,18 @@ public struct CanonicalBlock: ScaleBusMessage, Equatable {
     public var height: UInt64
     public var parentHash: [UInt8]
     public var block: FetchedBlock
+    /// True when the parent was never sent and never will be (the bottom of the start-up context, a
+    /// disconnected new fork after a gap over the limit, or the first block of a replay from an unknown
+    /// cursor), so the receiver must not wait for it. Added after v1: encoded as a trailing byte only when
+    /// true, and absent means false.
+    public var startsChain: Bool
 
-    public init(mode: CanonicalMode, height: UInt64, parentHash: [UInt8], block: FetchedBlock) {
+    public init(mode: CanonicalMode, height: UInt64, parentHash: [UInt8], block: FetchedBlock, startsChain: Bool = false) {
         self.mode = mode
         self.height = height
         self.parentHash = parentHash
         self.block = block
+        self.startsChain = startsChain
     }
 
     public func encode(scale writer: inout ScaleWriter) {
@@ -243,6 +249,7 @@ public struct CanonicalBlock: ScaleBusMessage, Equatable {
         writer.writeU64(height)
         writer.writeByteVector(parentHash)
         block.encode(scale: &writer)
+        if startsChain { writer.writeBool(true) }
     }
 
     public init(scale reader: inout ScaleReader) throws(ScaleError) {
@@ -250,6 +257,7 @@ public struct CanonicalBlock: ScaleBusMessage, Equatable {
         height = try reader.readU64("CanonicalBlock.height")
         parentHash = try reader.readByteVector("CanonicalBlock.parentHash")
         block = try FetchedBlock(scale: &reader)
+        startsChain = reader.isAtEnd ? false : try reader.readBool("CanonicalBlock.startsChain")
     }
 }
 

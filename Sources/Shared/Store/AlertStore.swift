@@ -57,6 +57,9 @@ public final class AlertStore: Sendable {
     public let path: String?
     private let observers = CommitObservers()
 
+    /// Runs the in-process commit callbacks (for commit paths defined in extensions).
+    func notifyCommit() { observers.notify() }
+
     /// Opens (creating and migrating as needed) the store at `location`.
     public init(location: StoreLocation, logger: Logger) throws(StoreError) {
         var config = GRDB.Configuration()
@@ -133,6 +136,18 @@ public final class AlertStore: Sendable {
             // enqueueNew asks for MAX(alert_row_id) per sink on every new alert: keep it a single index seek.
             try db.execute(sql: "CREATE INDEX delivery_sink_row ON delivery(sink, alert_row_id)")
         }
+        m.registerMigration("v3: checked_block (alert-worker exactly-once intake)") { db in
+            try db.execute(sql: """
+                CREATE TABLE checked_block (
+                    hash TEXT PRIMARY KEY NOT NULL,
+                    height INTEGER NOT NULL,
+                    commits INTEGER NOT NULL DEFAULT 1,
+                    checked_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX checked_block_height ON checked_block(height);
+                """)
+        }
+        registerRuleStateMigration(&m)
         return m
     }
 
@@ -174,6 +189,70 @@ public final class AlertStore: Sendable {
         }
         observers.notify()
         return result
+    }
+
+    /// Checks a block exactly once: in ONE transaction, unless `hash` is already in the checked set, inserts the
+    /// block's alerts, moves `cursor`, adds `hash` to the checked set, and prunes that set below
+    /// `pruneBelowHeight`. Returns nil (and changes nothing) when the block was checked before.
+    @discardableResult
+    public func commitCheckedBlock(hash: String, height: UInt64, alerts: [AlertPayload], cursor: StoreCursor,
+                                   pruneBelowHeight: UInt64 = 0, ruleState: [UInt8]? = nil,
+                                   ruleStateName: String = AlertStore.alertRulesState, now: Date = Date()) throws(StoreError) -> CommitResult? {
+        var encoded: [(AlertPayload, String)] = []
+        do {
+            for a in alerts { encoded.append((a, String(decoding: try a.jsonData(), as: UTF8.self))) }
+        } catch {
+            throw StoreError.database(operation: "encode alert", message: "\(error)")
+        }
+        let result: CommitResult?
+        do {
+            result = try writer.write { db -> CommitResult? in
+                if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM checked_block WHERE hash = ?"), arguments: [hash]) == true {
+                    return nil
+                }
+                var inserted: [String] = []
+                var present: [String] = []
+                for (a, json) in encoded {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO NOTHING
+                        """).execute(arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
+                    if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
+                }
+                try db.cachedStatement(sql: """
+                    INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
+                    """).execute(arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
+                try db.cachedStatement(sql: """
+                    INSERT INTO checked_block (hash, height, commits, checked_at) VALUES (?, ?, 1, ?)
+                    ON CONFLICT(hash) DO UPDATE SET commits = commits + 1
+                    """).execute(arguments: [hash, Int64(height), now.timeIntervalSince1970])
+                if pruneBelowHeight > 0 {
+                    try db.cachedStatement(sql: "DELETE FROM checked_block WHERE height < ?").execute(arguments: [Int64(pruneBelowHeight)])
+                }
+                if let ruleState {
+                    try db.cachedStatement(sql: """
+                        INSERT INTO rule_state (name, state, updated_at) VALUES (?, ?, ?)
+                        ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                        """).execute(arguments: [ruleStateName, Data(ruleState), now.timeIntervalSince1970])
+                }
+                let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert")) ?? 0
+                return CommitResult(inserted: inserted, alreadyPresent: present, lastRowID: last)
+            }
+        } catch {
+            throw StoreError.database(operation: "commit checked block", message: "\(error)")
+        }
+        if result != nil { observers.notify() }
+        return result
+    }
+
+    /// The checked-blocks set (hash, height, how many times it was committed: 1 unless exactly-once broke).
+    public func checkedBlocks() throws(StoreError) -> [(hash: String, height: UInt64, commits: Int)] {
+        try read("read checked blocks") { db in
+            try Row.fetchAll(db, sql: "SELECT hash, height, commits FROM checked_block ORDER BY height, hash").map {
+                (hash: $0["hash"] as String, height: UInt64(max(0, $0["height"] as Int64)), commits: $0["commits"] as Int)
+            }
+        }
     }
 
     /// Inserts alerts without moving a cursor (node and worker alerts that belong to no block).

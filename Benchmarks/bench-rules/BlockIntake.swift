@@ -1,0 +1,1 @@
+../../Sources/alert-worker/BlockIntake.swift

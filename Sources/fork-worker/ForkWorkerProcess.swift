@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import Shared
+
+/// Start-up of the fork-worker process: options → configuration → sockets → `ForkWorker`, then one loop
+/// over inbound frames and ticks until shutdown.
+enum ForkWorkerProcess {
+    static func run(arguments: [String], environment: [String: String], name: String, shutdown: ShutdownSignal,
+                    logger: Logger) async -> Int32 {
+        let configuration: Configuration
+        do {
+            let options = try ChainAlerterOptions.parse(arguments)
+            configuration = try ConfigLoader.resolve(options: options, environment: environment)
+        } catch let error as ConfigError {
+            return fail(error.description, code: ConfigError.exitCode)
+        } catch {
+            let code = ChainAlerterOptions.exitCode(for: error).rawValue
+            return fail(ChainAlerterOptions.fullMessage(for: error), code: code == 0 ? 0 : ConfigError.exitCode)
+        }
+        var settings = ForkSettings(thresholds: configuration.alerts,
+                                    window: environment["CHAIN_ALERTER_FORK_WINDOW"].flatMap { Int($0) },
+                                    gapLimit: environment["CHAIN_ALERTER_FORK_GAP_LIMIT"].flatMap { Int($0) })
+        settings.window = max(settings.window, 16)
+        let directory = configuration.stateDirectory
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let loop: BusLoop
+        do {
+            loop = try BusLoop(name: "fork-worker", sockets: [
+                SocketSpec(name: "blocks-in", kind: .pull, attachments: [.bind(ForkWorkerEndpoints.blocks(directory))],
+                           inboxCapacity: 65536),
+                SocketSpec(name: "fetch", kind: .router, attachments: [.bind(ForkWorkerEndpoints.fetch(directory))]),
+                SocketSpec(name: "canonical-out", kind: .push, attachments: [.connect(ForkWorkerEndpoints.alertWorker(directory))],
+                           outboundCapacity: 65536),
+            ], logger: logger)
+        } catch {
+            return fail("cannot open sockets: \(error)", code: 1)
+        }
+        let (blocksID, fetchID, outID) = (loop.sockets[0], loop.sockets[1], loop.sockets[2])
+        let worker = ForkWorker(
+            settings: settings, nodeURLs: configuration.nodeRPCURLs, lagIsolate: configuration.alerts.nodeLagIsolate,
+            timings: ForkWorkerTimings.fromEnvironment(environment), name: name, now: nowMilliseconds(), logger: logger
+        ) { socket, routingID, payload in
+            do {
+                switch socket {
+                case .fetch: try loop.send(payload, routingID: routingID, on: fetchID)
+                case .alertWorker: try loop.send(payload, on: outID)
+                }
+            } catch {
+                logger.warning("send failed", metadata: ["error": "\(error)"])
+            }
+        }
+        logger.info("fork-worker running", metadata: ["window": "\(settings.window)", "gap_limit": "\(settings.gapLimit)",
+                                                      "context": "\(settings.startupContextBlocks)"])
+
+        enum Input: Sendable { case blocks(BusFrame), fetch(BusFrame), tick, stop }
+        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
+        let tickInterval = ForkWorkerTimings.fromEnvironment(environment).tickMilliseconds
+        let feeders = [
+            Task { for await frame in loop.inbox(blocksID) { continuation.yield(.blocks(frame)) } },
+            Task { for await frame in loop.inbox(fetchID) { continuation.yield(.fetch(frame)) } },
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(tickInterval))
+                    continuation.yield(.tick)
+                }
+            },
+            Task { _ = await shutdown.wait(); continuation.yield(.stop) },
+        ]
+        var blocksReader = EnvelopeReader(socket: "blocks-in")
+        var fetchReader = EnvelopeReader(socket: "fetch")
+        loop: for await input in inputs {
+            switch input {
+            case .blocks(let frame):
+                if let envelope = blocksReader.open(frame.payload) { worker.handleInbound(envelope, now: nowMilliseconds()) }
+            case .fetch(let frame):
+                if let envelope = fetchReader.open(frame.payload) {
+                    worker.handleFetchSocket(envelope, routingID: frame.routingID, now: nowMilliseconds())
+                }
+            case .tick:
+                worker.tick(now: nowMilliseconds())
+            case .stop:
+                break loop
+            }
+        }
+        feeders.forEach { $0.cancel() }
+        loop.close()
+        return 0
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    static func fail(_ message: String, code: Int32) -> Int32 {
+        FileHandle.standardError.write(Data(("fork-worker: " + message + "\n").utf8))
+        return code
+    }
+}
