@@ -69,6 +69,14 @@ final class ForkWorker {
     private var cursorChangedAt: Int64 = 0
     private var lastSent: BlockLink?
 
+    // Chain identity and runtime metadata (see DESIGN "Chain identity"): the latest identity per node, the
+    // metadata of every spec version seen, and what the current alert-worker instance has been given.
+    private var identities: [String: ChainIdentity] = [:]
+    private var metadataBySpec: [UInt32: [UInt8]] = [:]
+    private var forwardedIdentity: ChainIdentity?
+    private var forwardedSpecs: Set<UInt32> = []
+    private var forwardedHeights: [String: UInt64] = [:]
+
     private let inconsistencyCounter = Counter(label: "chain_alerter_fork_inconsistencies_total")
     private let emittedCounter = Counter(label: "chain_alerter_fork_blocks_emitted_total")
 
@@ -97,9 +105,17 @@ final class ForkWorker {
         case .nodeStatus:
             guard let status = try? envelope.decode(NodeStatus.self) else { return }
             roster.update(status, routingID: nil, now: now)
+            // Per-node stall detection in the alert-worker: only a height that moved is worth a store write there.
+            if let height = status.bestHeight, forwardedHeights[status.node] != height {
+                forwardedHeights[status.node] = height
+                sendToAlertWorker(status)
+            }
         case .cursorReport:
             guard let report = try? envelope.decode(CursorReport.self) else { return }
             handleCursor(report, now: now)
+        case .chainIdentity:
+            guard let identity = try? envelope.decode(ChainIdentity.self) else { return }
+            handleIdentity(identity, now: now)
         default:
             logger.debug("unexpected message on blocks.sock", metadata: ["type": "\(envelope.header.messageType)"])
         }
@@ -133,6 +149,7 @@ final class ForkWorker {
             logger.notice("alert-worker cursor stuck short of the last block sent; replaying",
                           metadata: ["cursor": "\(cursor.map { "\($0.height)" } ?? "none")", "sent": "\(sent)"])
             cursorChangedAt = now
+            forgetForwarded(now: now)
             enqueueReplay(tracker.replay(after: cursor))
         }
         let newPrimary = roster.primary(now: now)
@@ -142,6 +159,7 @@ final class ForkWorker {
                 fetches.enqueue(.primaryBest, kind: .canonicalHash, hash: .zero)
             }
             primary = newPrimary
+            forwardPrimaryIdentity(now: now)
         }
         pump(now: now)
     }
@@ -162,6 +180,45 @@ final class ForkWorker {
         run(tracker!.seen(link, isBest: isBest))
     }
 
+    private func handleIdentity(_ identity: ChainIdentity, now: Int64) {
+        if let bytes = identity.metadata, metadataBySpec[identity.specVersion] == nil {
+            if metadataBySpec.count >= 64, let oldest = metadataBySpec.keys.min() { metadataBySpec[oldest] = nil }
+            metadataBySpec[identity.specVersion] = bytes
+        }
+        var stripped = identity
+        stripped.metadata = nil
+        identities[identity.node] = stripped
+        forwardPrimaryIdentity(now: now)
+    }
+
+    /// Gives the alert-worker the primary's chain identity (any node's until the primary has reported one)
+    /// when it differs from what this alert-worker instance has; the metadata goes along once per spec version.
+    private func forwardPrimaryIdentity(now: Int64) {
+        let primaryURL = roster.entries[roster.primary(now: now)].url
+        guard var identity = identities[primaryURL] ?? (forwardedIdentity == nil ? identities.values.first : nil) else { return }
+        if let known = forwardedIdentity, known.genesisHash == identity.genesisHash, known.chainName == identity.chainName,
+           known.ss58Format == identity.ss58Format, known.tokenDecimals == identity.tokenDecimals,
+           known.tokenSymbol == identity.tokenSymbol, known.specVersion == identity.specVersion {
+            return
+        }
+        forwardedIdentity = identity
+        if !forwardedSpecs.contains(identity.specVersion), let bytes = metadataBySpec[identity.specVersion] {
+            identity.metadata = bytes
+            forwardedSpecs.insert(identity.specVersion)
+        }
+        logger.info("chain identity forwarded", metadata: ["node": "\(identity.node)", "chain": "\(identity.chainName)",
+                                                            "spec_version": "\(identity.specVersion)"])
+        sendToAlertWorker(identity)
+    }
+
+    /// A new alert-worker instance, or a replay that may reach blocks it refused: it is given the identity and
+    /// the metadata again.
+    private func forgetForwarded(now: Int64) {
+        forwardedIdentity = nil
+        forwardedSpecs = []
+        forwardPrimaryIdentity(now: now)
+    }
+
     private func handleCursor(_ report: CursorReport, now: Int64) {
         let reported = report.checkedHash.flatMap(BlockHash.init(bytes:)).map { ($0, report.checkedHeight ?? 0) }
         if reported?.0 != cursor?.hash { cursorChangedAt = now }
@@ -170,6 +227,7 @@ final class ForkWorker {
             let restarted = cursorInstance != nil
             cursorInstance = report.instanceID
             cursorChangedAt = now
+            forgetForwarded(now: now)
             if tracker == nil {
                 start(cursor: cursor)
             } else if restarted, let tracker {
@@ -220,6 +278,9 @@ final class ForkWorker {
             if let extrinsics = data.extrinsics { emission.block.extrinsics = extrinsics }
             if let events = data.events { emission.block.events = events }
             if let spec = data.specVersion { emission.block.specVersion = spec }
+            if let bytes = data.metadata, let spec = data.specVersion ?? emission.block.specVersion, metadataBySpec[spec] == nil {
+                metadataBySpec[spec] = bytes
+            }
             emission.missing.remove(request.kind.rawValue)
             emissions[index] = emission
             flushEmissions()
@@ -285,7 +346,17 @@ final class ForkWorker {
     private func flushEmissions() {
         var sent = 0
         while sent < emissions.count, emissions[sent].missing.isEmpty {
-            let e = emissions[sent]
+            var e = emissions[sent]
+            // The first block of a spec version this alert-worker instance has no metadata for carries it.
+            if let spec = e.block.specVersion, !forwardedSpecs.contains(spec) {
+                guard let bytes = metadataBySpec[spec] else {
+                    emissions[sent].missing.insert(FetchKind.metadata.rawValue)
+                    fetches.enqueue(.blockPart(e.link.hash), kind: .metadata, hash: e.link.hash)
+                    break
+                }
+                e.block.metadata = bytes
+                forwardedSpecs.insert(spec)
+            }
             sendToAlertWorker(CanonicalBlock(mode: e.mode, height: e.link.height, parentHash: e.link.parent.bytes,
                                              block: e.block, startsChain: e.startsChain))
             lastSent = e.link

@@ -66,6 +66,7 @@ final class NodeWatcher: Sendable {
         var specVersion: UInt32?
         var chain: String?
         var genesis: [UInt8]?
+        var properties: ChainProperties?
     }
 
     let settings: WatcherSettings
@@ -187,17 +188,21 @@ final class NodeWatcher: Sendable {
         if let known, known != genesisHash {
             logger.error("the node's genesis changed: it is now another network", metadata: ["was": "\(Hex.encode(known))", "now": "\(genesisHex)"])
         }
-        _ = try await metadata.metadata(specVersion: spec, fetch: { () async throws(WatcherError) -> [UInt8] in
+        let runtimeMetadata = try await metadata.metadata(specVersion: spec, fetch: { () async throws(WatcherError) -> [UInt8] in
             try await self.fetchMetadata(connection, specVersion: spec)
         })
+        let chainProperties = ChainProperties(properties)
         state.withLock { state in
             state.chain = chainName
             state.genesis = genesisHash
+            state.properties = chainProperties
             state.specVersion = spec
             state.latencyMilliseconds = UInt32(clamping: latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
         }
         logger.info("connected", metadata: ["node": "\(settings.nodeURL)", "chain": "\(chainName)", "genesis": "\(genesisHex)",
                                              "spec_version": "\(spec)", "properties": "\(properties.rendered())"])
+        // Before any header of this connection: the fork-worker forwards it so the alert-worker can decode.
+        push(identity(chain: chainName, genesis: genesisHash, properties: chainProperties, specVersion: spec, metadata: runtimeMetadata))
         _ = try await connection.call("chain_subscribeNewHeads", subscribing: .heads(.newHeads))
         _ = try await connection.call("chain_subscribeAllHeads", subscribing: .heads(.allHeads))
         _ = try await connection.call("chain_subscribeFinalizedHeads", subscribing: .heads(.finalizedHeads))
@@ -209,6 +214,13 @@ final class NodeWatcher: Sendable {
         }
         _ = last
         sendStatus(onDealer: true)
+    }
+
+    private func identity(chain: String, genesis: [UInt8], properties: ChainProperties, specVersion: UInt32,
+                          metadata: [UInt8]) -> ChainIdentity {
+        ChainIdentity(node: settings.nodeURL, genesisHash: genesis, chainName: chain, ss58Format: properties.ss58Format,
+                      tokenDecimals: properties.tokenDecimals, tokenSymbol: properties.tokenSymbol, specVersion: specVersion,
+                      metadata: metadata)
     }
 
     private func setDisconnected(_ detail: String) {
@@ -266,9 +278,13 @@ final class NodeWatcher: Sendable {
                 logger.info("runtime upgraded", metadata: ["node": "\(settings.nodeURL)", "spec_version": "\(spec)"])
             }
             do {
-                _ = try await metadata.metadata(specVersion: spec, fetch: { () async throws(WatcherError) -> [UInt8] in
+                let bytes = try await metadata.metadata(specVersion: spec, fetch: { () async throws(WatcherError) -> [UInt8] in
                     try await self.fetchMetadata(connection, specVersion: spec)
                 })
+                let known = state.withLock { ($0.chain, $0.genesis, $0.properties) }
+                if changed, let chain = known.0, let genesis = known.1 {
+                    push(identity(chain: chain, genesis: genesis, properties: known.2 ?? ChainProperties(.null), specVersion: spec, metadata: bytes))
+                }
             } catch {
                 logger.warning("metadata fetch failed", metadata: ["spec_version": "\(spec)", "error": "\(error)"])
             }
@@ -568,5 +584,24 @@ enum HeaderJSON {
             w.writeBytes(bytes)
         }
         return w.bytes
+    }
+}
+
+
+/// The parts of `system_properties` that identify a network. Nodes report `tokenDecimals`/`tokenSymbol` as a
+/// value or as an array (multi-token chains); the first entry counts.
+struct ChainProperties: Sendable, Equatable {
+    var ss58Format: UInt16?
+    var tokenDecimals: UInt8?
+    var tokenSymbol: String?
+
+    init(_ json: JSONValue) {
+        func first(_ value: JSONValue?) -> JSONValue? {
+            if case .array(let items)? = value { return items.first }
+            return value
+        }
+        if case .integer(let v)? = json["ss58Format"], let f = UInt16(exactly: v) { ss58Format = f }
+        if case .integer(let v)? = first(json["tokenDecimals"]), let d = UInt8(exactly: v) { tokenDecimals = d }
+        if case .string(let s)? = first(json["tokenSymbol"]) { tokenSymbol = s }
     }
 }

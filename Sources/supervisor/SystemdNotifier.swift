@@ -67,14 +67,25 @@ struct SystemdNotifier: Sendable {
         guard descriptor >= 0 else { throw .socketFailed(errno: errno) }
         defer { close(descriptor) }
         let bytes = Array(message.utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bytes.withUnsafeBytes { buffer in
-                    sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), socketAddress, length)
+        // Never block the supervisor on a reader that does not read (the datagram queue holds only
+        // net.unix.max_dgram_qlen messages). A state change gets up to 1 s of retries; a WATCHDOG=1 that
+        // does not fit is dropped, the next one follows anyway.
+        let attempts = message == "WATCHDOG=1" ? 1 : 100
+        var sent = -1
+        var failure: Int32 = 0
+        for attempt in 0 ..< attempts {
+            sent = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    bytes.withUnsafeBytes { buffer in
+                        sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), socketAddress, length)
+                    }
                 }
             }
+            failure = errno
+            guard sent < 0, failure == EAGAIN || failure == EWOULDBLOCK || failure == EINTR, attempt + 1 < attempts else { break }
+            usleep(10_000)
         }
-        guard sent >= 0 else { throw .sendFailed(path: socketPath, errno: errno) }
+        guard sent >= 0 else { throw .sendFailed(path: socketPath, errno: failure) }
     }
 }
 

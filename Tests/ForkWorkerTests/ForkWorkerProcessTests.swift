@@ -30,7 +30,7 @@ struct ForkWorkerProcessTests {
         // Start-up: the whole (short) chain is checked, the first block seen included.
         w0.seen(chain.head, .newHeads)
         w1.seen(chain.head, .allHeads)
-        #expect(await eventually(timeout: .seconds(10)) { alert.blocks.count >= 40 }, "\(worker.output)")
+        try #require(await eventually(timeout: .seconds(10)) { alert.blocks.count >= 40 }, "\(worker.output)")
         #expect(alert.blocks.map(\.height) == Array(0 ... 39))
         #expect(alert.blocks.dropLast().allSatisfy { $0.mode == .startup })
         #expect(alert.blocks.last?.mode == .current)
@@ -59,7 +59,7 @@ struct ForkWorkerProcessTests {
         // Reorg to it: every block of the new fork is checked once, in chain order.
         let newTip = chain.add(parent: side.last!, makeBest: true)
         w0.seen(newTip, .newHeads)
-        #expect(await eventually(timeout: .seconds(5)) { alert.blocks.count >= 48 }, "\(worker.output)")
+        try #require(await eventually(timeout: .seconds(5)) { alert.blocks.count >= 48 }, "\(worker.output)")
         #expect(Array(alert.blocks[40...]).map(\.block.blockHash) == (side + [newTip]).map(\.hash.bytes))
         #expect(Array(alert.blocks[40 ..< 47]).allSatisfy { $0.mode == .replay })
         #expect(alert.blocks[47].mode == .current)
@@ -87,7 +87,7 @@ struct ForkWorkerProcessTests {
         var last = short
         for _ in 0 ..< 51 { last = chain.add(parent: last, makeBest: true) }
         w0.seen(last, .newHeads)
-        #expect(await eventually(timeout: .seconds(10)) { alert.blocks.count >= 100 }, "\(worker.output)")
+        try #require(await eventually(timeout: .seconds(10)) { alert.blocks.count >= 100 }, "\(worker.output)")
         #expect(Array(alert.blocks[49...]).map(\.height) == Array(40 ... 90))
         #expect(alert.blocks.last?.mode == .current)
 

@@ -188,7 +188,7 @@ final class SimChain: @unchecked Sendable {
             case .body: block.extrinsics = [[0x04, 0x00]]
             case .events: block.events = [0x00]
             case .runtimeVersion: block.specVersion = 100
-            default: block.metadata = []
+            default: block.specVersion = 100; block.metadata = Array("meta".utf8) + [14]
             }
             return BlockData(requestID: request.requestID, outcome: .found([block]))
         }

@@ -146,7 +146,11 @@ import Testing
         // A stand-in supervisor: a shell that starts the worker, names itself as the supervisor, then dies.
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "CHAIN_ALERTER_SUPERVISOR_PID=$$ \"$0\" >/dev/null 2>&1 & echo $!; sleep 1", notifier.path]
+        // A valid configuration (no Slack, a state directory of its own), so only the supervisor's death ends it.
+        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("orphan-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
+        shell.arguments = ["-c", "CHAIN_ALERTER_SUPERVISOR_PID=$$ \"$0\" --slack=false --state-dir \"$1\" >/dev/null 2>&1 & echo $!; sleep 2",
+                           notifier.path, stateDirectory]
         let output = Pipe()
         shell.standardOutput = output
         try shell.run()

@@ -173,6 +173,7 @@ extension RealProcesses {
                 for pid in supervisor.workers().values {
                     #expect(LaunchedSupervisor.environment(of: pid)["NOTIFY_SOCKET"] == nil)
                 }
+                _ = socket.drain()  // room in the datagram queue (max_dgram_qlen) for what shutdown says
                 kill(supervisor.pid, SIGTERM)
                 #expect(await supervisor.waitForExit(within: .seconds(15)) == .exited(0))
                 messages = socket.drain()

@@ -62,6 +62,24 @@ final class NotifySocket {
         #expect(socket.receive() == "STATUS=5/5 workers running")
     }
 
+    @Test func aReaderThatDoesNotReadNeverBlocksTheSupervisor() throws {
+        // The datagram queue holds net.unix.max_dgram_qlen (often 10) messages; then a blocking send would hang.
+        let socket = try NotifySocket(abstract: false)
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.address])
+        var failures = 0
+        for _ in 0 ..< 2000 {
+            do { try notifier.notify("WATCHDOG=1") } catch { failures += 1 }
+        }
+        #expect(failures > 0, "the queue never filled; the test proves nothing")
+        let start = ContinuousClock.now
+        #expect(throws: SystemdNotifyError.self) { try notifier.notify("STOPPING=1") }
+        #expect(ContinuousClock.now - start < .seconds(5), "a state change retries for about 1 s, then gives up")
+        let drained = socket.drain()
+        #expect(!drained.isEmpty && drained.allSatisfy { $0 == "WATCHDOG=1" })
+        try notifier.notify("STOPPING=1")
+        #expect(socket.drain() == ["STOPPING=1"])
+    }
+
     @Test func withoutNotifySocketEverythingIsANoOp() throws {
         let notifier = SystemdNotifier(environment: [:])
         #expect(notifier.socketPath == nil)
