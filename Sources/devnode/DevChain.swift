@@ -19,8 +19,8 @@ struct DevBlock: Sendable {
 
 /// What the chain tells the server to announce.
 enum ChainEvent: Sendable {
-    /// A block was imported; `best` when it is the new best block.
-    case imported(DevBlock, best: Bool)
+    /// A block was imported; `best` when it is the new best block; `only`: announced by that node alone.
+    case imported(DevBlock, best: Bool, only: String? = nil)
     case finalized(DevBlock)
     case runtimeUpgraded(specVersion: UInt32)
     case fault(Scenario.Fault)
@@ -48,6 +48,9 @@ final class DevChain: Sendable {
         var nonce: UInt32 = 0
         var sideTip: [UInt8]?
         var sideRemaining = 0
+        var sideNode: String?
+        /// Forks already made (a backwards reorg brings the chain below `at` again; each fork happens once).
+        var forksMade: Set<Int> = []
         var salt: UInt64 = 0
         var ended = false
     }
@@ -156,11 +159,11 @@ final class DevChain: Sendable {
                 state.blocks[side.hash] = side
                 state.sideTip = side.hash
                 state.sideRemaining -= 1
-                events.append(.imported(side, best: false))
+                events.append(.imported(side, best: false, only: state.sideNode))
             }
-            for fork in (scenario.forks ?? []) where fork.at == number {
+            for (index, fork) in (scenario.forks ?? []).enumerated() where fork.at == number && state.forksMade.insert(index).inserted {
                 if fork.reorg ?? false {
-                    events += reorg(&state, depth: fork.length)
+                    events += reorg(&state, depth: fork.length, backwards: fork.backwards ?? 0)
                 } else {
                     state.salt += 1
                     let side = Self.build(parent: parent, number: number, timestamp: genesisTime + number * Self.chainTimeStep,
@@ -168,7 +171,8 @@ final class DevChain: Sendable {
                     state.blocks[side.hash] = side
                     state.sideTip = side.hash
                     state.sideRemaining = fork.length - 1
-                    events.append(.imported(side, best: false))
+                    state.sideNode = fork.node
+                    events.append(.imported(side, best: false, only: fork.node))
                 }
             }
             let tipHeight = UInt64(state.canonical.count - 1)
@@ -183,16 +187,18 @@ final class DevChain: Sendable {
         return height
     }
 
-    /// Replaces the last `depth` canonical blocks by a new branch one block longer, which becomes best.
-    private func reorg(_ state: inout State, depth: Int) -> [ChainEvent] {
+    /// Replaces the last `depth` canonical blocks by a new branch one block longer, which becomes best; with
+    /// `backwards` > 0 the new branch is `depth - backwards` blocks long, so the best height goes down.
+    private func reorg(_ state: inout State, depth: Int, backwards: Int) -> [ChainEvent] {
         let depth = min(depth, Int(Self.finalityLag), state.canonical.count - 1 - Int(state.finalized))
-        guard depth >= 1 else { return [] }
+        guard depth >= 1, backwards < depth else { return [] }
+        let branchLength = backwards > 0 ? depth - backwards : depth + 1
         let forkPoint = state.canonical.count - 1 - depth
         var parent = state.blocks[state.canonical[forkPoint]]!
         state.salt += 1
         var events: [ChainEvent] = []
         var branch: [[UInt8]] = []
-        for _ in 0 ... depth {
+        for _ in 0 ..< branchLength {
             let number = parent.number + 1
             let block = Self.build(parent: parent, number: number, timestamp: genesisTime + number * Self.chainTimeStep,
                                    specVersion: parent.specVersion, salt: state.salt, extra: [], events: [])
@@ -204,7 +210,7 @@ final class DevChain: Sendable {
         state.canonical.removeLast(depth)
         state.canonical += branch
         // The new tip is announced as best; the rest of the branch only on all-heads.
-        if case .imported(let tip, _) = events.removeLast() { events.append(.imported(tip, best: true)) }
+        if case .imported(let tip, _, _) = events.removeLast() { events.append(.imported(tip, best: true)) }
         return events
     }
 

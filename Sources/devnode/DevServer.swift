@@ -91,7 +91,8 @@ final class DevServer: Sendable {
     private func announce(_ event: ChainEvent) {
         let all = connections.withLock { Array($0.values) }
         switch event {
-        case .imported(let block, let best):
+        case .imported(let block, let best, let only):
+            if let only, only != node.name { return }
             let header = Self.headerJSON(block.header)
             for connection in all {
                 for (id, kind) in connection.subscriptions() where kind == .allHeads || (best && kind == .newHeads) {

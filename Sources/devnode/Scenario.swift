@@ -30,9 +30,22 @@ struct Scenario: Codable, Sendable, Equatable {
     /// A side fork (`reorg = false`: announced on all-heads only) or a reorg (the new branch becomes best).
     struct Fork: Codable, Sendable, Equatable {
         var at: UInt64
-        /// Blocks on the new branch.
+        /// Blocks on the new branch (a reorg: canonical blocks replaced).
         var length: Int
         var reorg: Bool?
+        /// A reorg whose new branch is this many blocks shorter than the blocks it replaces, so the best
+        /// height goes down (a backwards reorg); must be below `length`.
+        var backwards: Int?
+        /// A side fork seen by this node only (its all-heads); the other nodes never announce it.
+        var node: String?
+
+        init(at: UInt64, length: Int, reorg: Bool? = nil, backwards: Int? = nil, node: String? = nil) {
+            self.at = at
+            self.length = length
+            self.reorg = reorg
+            self.backwards = backwards
+            self.node = node
+        }
     }
 
     /// Production pauses after block `at` for `durationMilliseconds`.
@@ -124,6 +137,17 @@ struct Scenario: Codable, Sendable, Equatable {
         }
         for fork in forks ?? [] where fork.length < 1 || UInt64(fork.length) >= fork.at {
             throw ScenarioError(problem: "fork at \(fork.at): length must be at least 1 and below its height")
+        }
+        for fork in forks ?? [] {
+            if let backwards = fork.backwards, !(fork.reorg ?? false) || backwards < 1 || backwards >= fork.length {
+                throw ScenarioError(problem: "fork at \(fork.at): backwards needs reorg = true and must be between 1 and length - 1")
+            }
+            if let node = fork.node {
+                if fork.reorg ?? false { throw ScenarioError(problem: "fork at \(fork.at): node applies to side forks only (reorg = false)") }
+                if !(nodes ?? []).contains(where: { $0.name == node }) {
+                    throw ScenarioError(problem: "fork at \(fork.at): no node named '\(node)' in [[nodes]]")
+                }
+            }
         }
     }
 

@@ -51,6 +51,37 @@ final class NotifySocket {
     }
 }
 
+/// Reads a `NotifySocket` every 10 ms on its own task, as systemd would, and keeps what arrived.
+final class NotifyCollector: @unchecked Sendable {
+    let socket: NotifySocket
+    private let lock = NSLock()
+    private var messages: [String] = []
+    private var task: Task<Void, Never>?
+
+    init(_ socket: NotifySocket) {
+        self.socket = socket
+        task = Task.detached { [self] in
+            while !Task.isCancelled {
+                let arrived = self.socket.drain()
+                self.lock.withLock { self.messages += arrived }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    /// Everything that arrived since the last call.
+    func drain() -> [String] {
+        let arrived = socket.drain()
+        return lock.withLock {
+            let all = messages + arrived
+            messages = []
+            return all
+        }
+    }
+
+    func stop() { task?.cancel() }
+}
+
 @Suite(.timeLimit(.minutes(1))) struct SystemdNotifierTests {
     @Test(arguments: [false, true])
     func sendsDatagramsToPathAndAbstractSockets(abstract: Bool) throws {
