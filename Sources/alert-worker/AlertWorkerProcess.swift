@@ -11,14 +11,9 @@ enum AlertWorkerProcess {
     static func run(arguments: [String], environment: [String: String], name: String, shutdown: ShutdownSignal,
                     logger: Logger, rules: (any BlockRules)? = nil) async -> Int32 {
         let configuration: Configuration
-        do {
-            let options = try ChainAlerterOptions.parse(arguments)
-            configuration = try ConfigLoader.resolve(options: options, environment: environment)
-        } catch let error as ConfigError {
-            return fail(error.description, code: ConfigError.exitCode)
-        } catch {
-            let code = ChainAlerterOptions.exitCode(for: error).rawValue
-            return fail(ChainAlerterOptions.fullMessage(for: error), code: code == 0 ? 0 : ConfigError.exitCode)
+        switch ConfigLoader.resolve(arguments: arguments, environment: environment) {
+        case .success(let resolved): configuration = resolved
+        case .failure(let failure): return fail(failure.message, code: failure.code)
         }
         let directory = configuration.stateDirectory
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -4,7 +4,7 @@ import Shared
 /// Builds long, realistic Chronos chains from the conformance blocks #1000–#1005: each generated block takes
 /// one template's extrinsics and events (votes, sudo, large transfer, force transfer, slashes) with a fresh
 /// header (height, parent, PreRuntime slot) and a re-encoded `Timestamp.set`. Public API only, so the
-/// bench-rules benchmark uses the same code (Benchmarks/bench-rules/ChainGenerator.swift is a copy).
+/// bench-rules benchmark uses the same code (Benchmarks/bench-rules/ChainGenerator.swift is a symlink to this file).
 struct ChainGenerator {
     let templates: [(header: BlockHeader, extrinsics: [[UInt8]], events: [UInt8])]
 

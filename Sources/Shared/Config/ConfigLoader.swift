@@ -21,6 +21,26 @@ public enum ConfigLoader {
         case text(String), list([String]), flag(Bool), number(Int)
     }
 
+    /// Why a worker stops before it starts: the message for stderr and the exit code (78 for bad
+    /// configuration, 0 for `--help`).
+    public struct StartFailure: Error, Sendable {
+        public var message: String
+        public var code: Int32
+    }
+
+    /// A worker's start-up: parses its command line and resolves the configuration.
+    public static func resolve(arguments: [String], environment: [String: String]) -> Result<Configuration, StartFailure> {
+        do {
+            let options = try ChainAlerterOptions.parse(arguments)
+            return .success(try resolve(options: options, environment: environment))
+        } catch let error as ConfigError {
+            return .failure(StartFailure(message: error.description, code: ConfigError.exitCode))
+        } catch {
+            let code = ChainAlerterOptions.exitCode(for: error).rawValue
+            return .failure(StartFailure(message: ChainAlerterOptions.fullMessage(for: error), code: code == 0 ? 0 : ConfigError.exitCode))
+        }
+    }
+
     /// Resolves and validates. `workingDirectory` anchors relative paths (defaults to the process's).
     public static func resolve(options: ChainAlerterOptions, environment: [String: String],
                                workingDirectory: String = FileManager.default.currentDirectoryPath) throws(ConfigError) -> Configuration {

@@ -25,35 +25,12 @@ extension AlertStore {
     @discardableResult
     public func commitBlock(alerts: [AlertPayload], cursor: StoreCursor?, ruleState: [UInt8], stateName: String = AlertStore.alertRulesState,
                             now: Date = Date()) throws(StoreError) -> CommitResult {
-        var encoded: [(AlertPayload, String)] = []
-        do {
-            for a in alerts { encoded.append((a, String(decoding: try a.jsonData(), as: UTF8.self))) }
-        } catch {
-            throw StoreError.database(operation: "encode alert", message: "\(error)")
-        }
-        let blob = Data(ruleState)
+        let encoded = try Self.encode(alerts)
         let result: CommitResult
         do {
             result = try writer.write { db in
-                var inserted: [String] = []
-                var present: [String] = []
-                for (a, json) in encoded {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO NOTHING
-                        """).execute(arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
-                    if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
-                }
-                if let cursor {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
-                        """).execute(arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
-                }
-                try db.cachedStatement(sql: """
-                    INSERT INTO rule_state (name, state, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                    """).execute(arguments: [stateName, blob, now.timeIntervalSince1970])
+                let (inserted, present) = try Self.insert(encoded, cursor: cursor, now: now, in: db)
+                try Self.saveRuleState(ruleState, name: stateName, now: now, in: db)
                 let last = inserted.isEmpty ? 0 : (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert")) ?? 0)
                 return CommitResult(inserted: inserted, alreadyPresent: present, lastRowID: last)
             }

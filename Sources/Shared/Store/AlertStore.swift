@@ -153,34 +153,54 @@ public final class AlertStore: Sendable {
 
     // MARK: alert-worker API
 
+    /// Alerts as the JSON rows they are stored as.
+    static func encode(_ alerts: [AlertPayload]) throws(StoreError) -> [(AlertPayload, String)] {
+        do {
+            return try alerts.map { ($0, String(decoding: try $0.jsonData(), as: UTF8.self)) }
+        } catch {
+            throw StoreError.database(operation: "encode alert", message: "\(error)")
+        }
+    }
+
+    /// Inside a write transaction: inserts the alerts (idempotent on id) and moves `cursor`; returns which ids
+    /// were new and which were already there.
+    static func insert(_ encoded: [(AlertPayload, String)], cursor: StoreCursor?, now: Date,
+                       in db: Database) throws -> (inserted: [String], present: [String]) {
+        var inserted: [String] = []
+        var present: [String] = []
+        for (a, json) in encoded {
+            try db.cachedStatement(sql: """
+                INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO NOTHING
+                """).execute(arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
+            if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
+        }
+        if let cursor {
+            try db.cachedStatement(sql: """
+                INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
+                """).execute(arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
+        }
+        return (inserted, present)
+    }
+
+    /// Inside a write transaction: replaces the rule state saved under `name`.
+    static func saveRuleState(_ state: [UInt8], name: String, now: Date, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO rule_state (name, state, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+            """).execute(arguments: [name, Data(state), now.timeIntervalSince1970])
+    }
+
     /// Inserts a block's alerts and moves `cursor` in ONE transaction. Idempotent on `AlertPayload.id`:
     /// re-processing a block after a crash inserts nothing twice and still moves the cursor.
     @discardableResult
     public func commitBlock(alerts: [AlertPayload], cursor: StoreCursor?, now: Date = Date()) throws(StoreError) -> CommitResult {
-        var encoded: [(AlertPayload, String)] = []
-        do {
-            for a in alerts { encoded.append((a, String(decoding: try a.jsonData(), as: UTF8.self))) }
-        } catch {
-            throw StoreError.database(operation: "encode alert", message: "\(error)")
-        }
+        let encoded = try Self.encode(alerts)
         let result: CommitResult
         do {
             result = try writer.write { db in
-                var inserted: [String] = []
-                var present: [String] = []
-                for (a, json) in encoded {
-                    try db.execute(sql: """
-                        INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO NOTHING
-                        """, arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
-                    if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
-                }
-                if let cursor {
-                    try db.execute(sql: """
-                        INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
-                        """, arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
-                }
+                let (inserted, present) = try Self.insert(encoded, cursor: cursor, now: now, in: db)
                 let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert") ?? 0
                 return CommitResult(inserted: inserted, alreadyPresent: present, lastRowID: last)
             }
@@ -198,31 +218,14 @@ public final class AlertStore: Sendable {
     public func commitCheckedBlock(hash: String, height: UInt64, alerts: [AlertPayload], cursor: StoreCursor,
                                    pruneBelowHeight: UInt64 = 0, ruleState: [UInt8]? = nil,
                                    ruleStateName: String = AlertStore.alertRulesState, now: Date = Date()) throws(StoreError) -> CommitResult? {
-        var encoded: [(AlertPayload, String)] = []
-        do {
-            for a in alerts { encoded.append((a, String(decoding: try a.jsonData(), as: UTF8.self))) }
-        } catch {
-            throw StoreError.database(operation: "encode alert", message: "\(error)")
-        }
+        let encoded = try Self.encode(alerts)
         let result: CommitResult?
         do {
             result = try writer.write { db -> CommitResult? in
                 if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM checked_block WHERE hash = ?"), arguments: [hash]) == true {
                     return nil
                 }
-                var inserted: [String] = []
-                var present: [String] = []
-                for (a, json) in encoded {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO alert (id, kind, severity, payload, created_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO NOTHING
-                        """).execute(arguments: [a.id, a.kind.rawValue, a.severity.rawValue, json, now.timeIntervalSince1970])
-                    if db.changesCount > 0 { inserted.append(a.id) } else { present.append(a.id) }
-                }
-                try db.cachedStatement(sql: """
-                    INSERT INTO cursor (name, height, hash, updated_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET height = excluded.height, hash = excluded.hash, updated_at = excluded.updated_at
-                    """).execute(arguments: [cursor.name, Int64(cursor.height), cursor.hash, now.timeIntervalSince1970])
+                let (inserted, present) = try Self.insert(encoded, cursor: cursor, now: now, in: db)
                 try db.cachedStatement(sql: """
                     INSERT INTO checked_block (hash, height, commits, checked_at) VALUES (?, ?, 1, ?)
                     ON CONFLICT(hash) DO UPDATE SET commits = commits + 1
@@ -230,12 +233,7 @@ public final class AlertStore: Sendable {
                 if pruneBelowHeight > 0 {
                     try db.cachedStatement(sql: "DELETE FROM checked_block WHERE height < ?").execute(arguments: [Int64(pruneBelowHeight)])
                 }
-                if let ruleState {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO rule_state (name, state, updated_at) VALUES (?, ?, ?)
-                        ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                        """).execute(arguments: [ruleStateName, Data(ruleState), now.timeIntervalSince1970])
-                }
+                if let ruleState { try Self.saveRuleState(ruleState, name: ruleStateName, now: now, in: db) }
                 let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert")) ?? 0
                 return CommitResult(inserted: inserted, alreadyPresent: present, lastRowID: last)
             }
