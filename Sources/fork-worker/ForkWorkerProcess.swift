@@ -21,8 +21,11 @@ enum ForkWorkerProcess {
         let loop: BusLoop
         do {
             loop = try BusLoop(name: "fork-worker", sockets: [
+                // 4096 frames of headers in hand are ample (the tree absorbs several hundred thousand a second);
+                // past that, ZeroMQ's high-water marks push back on the watchers, whose sends never block (a full
+                // queue drops and counts; gap filling recovers the headers). Bounded memory under a flood.
                 SocketSpec(name: "blocks-in", kind: .pull, attachments: [.bind(ForkWorkerEndpoints.blocks(directory))],
-                           inboxCapacity: 65536),
+                           inboxCapacity: 4096),
                 SocketSpec(name: "fetch", kind: .router, attachments: [.bind(ForkWorkerEndpoints.fetch(directory))]),
                 SocketSpec(name: "canonical-out", kind: .push, attachments: [.connect(ForkWorkerEndpoints.alertWorker(directory))],
                            outboundCapacity: 65536),
