@@ -260,6 +260,8 @@ func idleWorkerRSS(directory: String) async throws -> (kilobytes: Int, detail: S
     process.environment = [
         WorkerEnvironment.controlEndpoint: endpoint, WorkerEnvironment.workerName: "notifier",
         WorkerEnvironment.stateDirectory: directory, WorkerEnvironment.supervisorPID: "\(getpid())",
+        // Terminal output only: no Slack secret is needed (else the notifier exits 78 and never says hello).
+        "CHAIN_ALERTER_SLACK": "false",
     ]
     process.standardError = FileHandle.nullDevice
     try process.run()

@@ -11,6 +11,7 @@
 import Foundation
 import Logging
 import Shared
+import Synchronization
 
 let logger = Logger(label: "bench-fork", factory: { _ in SwiftLogNoOpLogHandler() })
 let nodes = 10
@@ -61,6 +62,12 @@ func makeFrames(_ headers: [(header: [UInt8], link: BlockLink, best: Bool)]) -> 
     return frames
 }
 
+final class Progress: Sendable {
+    private let counter = Mutex(0)
+    var count: Int { counter.withLock { $0 } }
+    func bump() -> Int { counter.withLock { $0 += 1; return $0 } }
+}
+
 func rss(pid: pid_t) -> (current: Int, peak: Int) {
     let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
     func field(_ name: String) -> Int {
@@ -105,29 +112,39 @@ func absorb() {
 // MARK: 2. process
 
 /// Answers fetches from the headers table, as a watcher would.
-func serveFetches(loop: BusLoop, dealer: BusSocketID, name: String, headers: [BlockHash: [UInt8]]) -> Task<Void, Never> {
+func serveFetches(loop: BusLoop, dealer: BusSocketID, name: String, headers: [BlockHash: [UInt8]],
+                  canonical: [UInt64: BlockHash]) -> Task<Void, Never> {
     Task {
         var reader = EnvelopeReader(socket: "fetch")
         var writer = EnvelopeWriter(sender: name)
         for await frame in loop.inbox(dealer) {
-            guard let request = reader.open(frame.payload, as: FetchRequest.self), let hash = BlockHash(bytes: request.blockHash) else { continue }
+            guard let request = reader.open(frame.payload, as: FetchRequest.self), var hash = BlockHash(bytes: request.blockHash) else { continue }
+            // chain_getBlockHash(height): the best chain's block at that height (nil height, "the best": not known here).
+            if request.kind == .canonicalHash { hash = request.height.flatMap { canonical[$0] } ?? .zero }
             var block = FetchedBlock(blockHash: request.blockHash, header: headers[hash])
             switch request.kind {
             case .body: block.extrinsics = [[UInt8](repeating: 4, count: 120), [UInt8](repeating: 5, count: 200)]
             case .events: block.events = [UInt8](repeating: 0, count: 600)
             case .runtimeVersion: block.specVersion = 100
+            // Opaque to the fork-worker, which forwards it once per spec version; about the size of Subspace's.
+            case .metadata: block.specVersion = 100; block.metadata = [UInt8](repeating: 7, count: 250_000)
             default: break
             }
             let answer = BlockData(requestID: request.requestID, outcome: headers[hash] == nil ? .notFound : .found([block]))
+            if ProcessInfo.processInfo.environment["BENCH_TRACE"] != nil { print("fetch \(name) \(request.kind) found=\(headers[hash] != nil)") }
             if let bytes = try? writer.seal(answer) { try? loop.send(bytes, on: dealer) }
         }
     }
 }
 
+// On the main thread: workers set PR_SET_PDEATHSIG, which fires when the *thread* that spawned them exits, and
+// a cooperative-pool thread may be retired mid-run (the supervisor spawns from a thread that outlives the child).
+@MainActor
 func processBench(executableDirectory: String) async throws {
     let directory = makeDirectory()
     let headers = makeHeaders(count: 20_000)
     let table = Dictionary(headers.map { ($0.link.hash, $0.header) }, uniquingKeysWith: { a, _ in a })
+    let canonical = Dictionary(headers.filter(\.best).map { ($0.link.height, $0.link.hash) }, uniquingKeysWith: { a, _ in a })
     let frames = makeFrames(headers)
     let alert = try BusLoop(name: "alert", sockets: [
         SocketSpec(name: "in", kind: .pull, attachments: [.bind("ipc://\(directory)/alert-worker.sock")], inboxCapacity: 1 << 20),
@@ -138,7 +155,8 @@ func processBench(executableDirectory: String) async throws {
     var args = ["--state-dir", directory, "--slack=false"]
     for i in 0 ..< nodes { args += ["--node-rpc-url", "ws://node-\(i)"] }
     process.arguments = args
-    process.environment = ["CHAIN_ALERTER_LOG_LEVEL": "warning", "CHAIN_ALERTER_FORK_TUNING": "cursorStuck=600000"]
+    process.environment = ["CHAIN_ALERTER_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
+                           "CHAIN_ALERTER_FORK_TUNING": "cursorStuck=600000"]
     try process.run()
     var watchers: [BusLoop] = []
     var servers: [Task<Void, Never>] = []
@@ -156,33 +174,56 @@ func processBench(executableDirectory: String) async throws {
         let status = try writer.seal(NodeStatus(node: "ws://node-\(i)", connected: true, bestHeight: 0, rpcLatencyMilliseconds: 1,
                                                 observedAtMilliseconds: 0))
         try loop.send(status, on: loop.sockets[0])
-        servers.append(serveFetches(loop: loop, dealer: loop.sockets[0], name: "node-watcher-\(i)", headers: table))
+        servers.append(serveFetches(loop: loop, dealer: loop.sockets[0], name: "node-watcher-\(i)", headers: table, canonical: canonical))
         watchers.append(loop)
     }
     var cursorWriter = EnvelopeWriter(sender: "alert-worker")
     try alert.send(cursorWriter.seal(CursorReport(instanceID: 1, checkedHeight: nil, checkedHash: nil, observedAtMilliseconds: 0)),
                    on: alert.sockets[1])
     try await Task.sleep(for: .milliseconds(500))
+    // Counts CanonicalBlocks (the alert-worker socket also carries NodeStatus and ChainIdentity); gives up
+    // after 15 s without one, so a regression shows as a short count instead of a hang.
+    let progress = Progress()
     let received = Task { () -> Int in
-        var count = 0
-        for await _ in alert.inbox(alert.sockets[0]) {
-            count += 1
-            if count >= 20_000 { break }
+        var reader = EnvelopeReader(socket: "alert")
+        for await frame in alert.inbox(alert.sockets[0]) {
+            let envelope = reader.open(frame.payload)
+            if ProcessInfo.processInfo.environment["BENCH_TRACE"] != nil { print("alert got \(envelope.map { "\($0.header.messageType)" } ?? "undecodable")") }
+            guard let envelope, envelope.header.messageType == .canonicalBlock else { continue }
+            if progress.bump() >= 20_000 { break }
         }
-        return count
+        return progress.count
+    }
+    let watchdog = Task {
+        var last = -1
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(15))
+            let current = progress.count
+            if current == last {
+                print("process: no CanonicalBlock for 15 s after \(current); stopping the count")
+                received.cancel()
+                return
+            }
+            last = current
+        }
     }
     let start = now()
     // Each node's frames go out through its own PUSH; chunks keep the outbound queues bounded.
     let perNode = (0 ..< nodes).map { i in stride(from: i, to: frames.count, by: nodes).map { frames[$0] } }
     var peak = 0
-    for chunkStart in stride(from: 0, to: perNode[0].count, by: 2000) {
+    for chunkStart in stride(from: 0, to: perNode[0].count, by: 500) {
+        // Closed loop: stay at most ~2,000 blocks ahead of what has been checked, as a node catching up would
+        // (a flood of 200,000 headers at once only measures how long the queues get).
+        while progress.count + 2000 < chunkStart, !received.isCancelled { try await Task.sleep(for: .milliseconds(1)) }
+        if received.isCancelled { break }
         for i in 0 ..< nodes {
-            let chunk = Array(perNode[i][chunkStart ..< min(chunkStart + 2000, perNode[i].count)])
+            let chunk = Array(perNode[i][chunkStart ..< min(chunkStart + 500, perNode[i].count)])
             while (try? watchers[i].send(contentsOf: chunk, on: watchers[i].sockets[1])) == nil { try await Task.sleep(for: .milliseconds(1)) }
         }
         peak = max(peak, rss(pid: process.processIdentifier).peak)
     }
     let count = await received.value
+    watchdog.cancel()
     let elapsed = now() - start
     let memory = rss(pid: process.processIdentifier)
     print(String(format: "process: %d BlockSeen from %d nodes → %d CanonicalBlocks (each fetched: body, events, version) in %.2f s: %.0f messages/s end to end",
@@ -197,6 +238,7 @@ func processBench(executableDirectory: String) async throws {
 
 // MARK: 3. startup
 
+@MainActor
 func startupBench(executableDirectory: String) async throws {
     let directory = makeDirectory()
     let alert = try BusLoop(name: "alert", sockets: [

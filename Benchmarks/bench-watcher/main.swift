@@ -101,20 +101,24 @@ var nextID: UInt64 = 0
 }
 
 // Canonical hashes of blocks 1...N (not timed).
-let hashIDs = try (1 ... blocks).map { try request(.canonicalHash, [], height: UInt64($0)) }
-let hashes: [[UInt8]] = try await wait(hashIDs).map {
+// Requests go out in windows of 256 at most: the watcher's inbound queue is bounded, and a ROUTER drops what
+// a peer's full queue cannot take (the real fork-worker keeps 64 in flight).
+@MainActor func fetchAll(_ specs: [(FetchKind, [UInt8], UInt64?)]) async throws -> [BlockData] {
+    var out: [BlockData] = []
+    for start in stride(from: 0, to: specs.count, by: 256) {
+        let ids = try specs[start ..< min(start + 256, specs.count)].map { try request($0.0, $0.1, height: $0.2) }
+        out += try await wait(ids)
+    }
+    return out
+}
+let hashes: [[UInt8]] = try await fetchAll((1 ... blocks).map { (.canonicalHash, [], UInt64($0)) }).map {
     guard case .found(let found) = $0.outcome else { fatalError("canonicalHash failed: \($0.outcome)") }
     return found[0].blockHash
 }
 
-// 1. Catch-up: body + events of every block, all requested at once (the watcher bounds its concurrency).
+// 1. Catch-up: body + events of every block, pipelined 256 requests at a time.
 let started = ContinuousClock.now
-var ids: [UInt64] = []
-for hash in hashes {
-    ids.append(try request(.body, hash))
-    ids.append(try request(.events, hash))
-}
-let results = try await wait(ids)
+let results = try await fetchAll(hashes.flatMap { [(FetchKind.body, $0, nil), (FetchKind.events, $0, nil)] })
 let elapsed = ContinuousClock.now - started
 var extrinsics = 0, eventBytes = 0
 for result in results {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import Synchronization
 
 /// Start-up of the fork-worker process: options → configuration → sockets → `ForkWorker`, then one loop
 /// over inbound frames and ticks until shutdown.
@@ -53,9 +54,28 @@ enum ForkWorkerProcess {
         enum Input: Sendable { case blocks(BusFrame), fetch(BusFrame), tick, stop }
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let tickInterval = ForkWorkerTimings.fromEnvironment(environment).tickMilliseconds
+        // The merged stream holds at most `blocksInFlight` header frames: past that the blocks feeder stops taking
+        // from the bus, whose inbox then fills and stops reading (ZeroMQ pushes back; watchers drop and count).
+        // Each feeder yields after every frame, so a flood of headers cannot starve the fetch answers it needs.
+        let blocksInFlight = Atomic<Int>(0)
+        let blocksInFlightLimit = 4096
         let feeders = [
-            Task { for await frame in loop.inbox(blocksID) { continuation.yield(.blocks(frame)) } },
-            Task { for await frame in loop.inbox(fetchID) { continuation.yield(.fetch(frame)) } },
+            Task {
+                for await frame in loop.inbox(blocksID) {
+                    while blocksInFlight.load(ordering: .relaxed) >= blocksInFlightLimit, !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(1))
+                    }
+                    blocksInFlight.add(1, ordering: .relaxed)
+                    continuation.yield(.blocks(frame))
+                    await Task.yield()
+                }
+            },
+            Task {
+                for await frame in loop.inbox(fetchID) {
+                    continuation.yield(.fetch(frame))
+                    await Task.yield()
+                }
+            },
             Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(tickInterval))
@@ -69,6 +89,7 @@ enum ForkWorkerProcess {
         loop: for await input in inputs {
             switch input {
             case .blocks(let frame):
+                blocksInFlight.subtract(1, ordering: .relaxed)
                 if let envelope = blocksReader.open(frame.payload) { worker.handleInbound(envelope, now: nowMilliseconds()) }
             case .fetch(let frame):
                 if let envelope = fetchReader.open(frame.payload) {
