@@ -181,6 +181,28 @@ import Testing
     }
 }
 
+@Suite struct ObservationHubTests {
+    @Test func onlyTheCurrentProcessOfAWorkerCountsAndMetricsAreKeptBetweenBeats() {
+        let hub = ObservationHub(nodes: ["ws://a"])
+        #expect(!hub.snapshot().published)
+        hub.heartbeat(WorkerHeartbeat(worker: "notifier", pid: 5, sequence: 1, metrics: "# TYPE a counter\na 1\n"))
+        hub.update(workers: [WorkerStatus(name: "notifier", role: .notifier, pid: 5, state: "running", uptimeSeconds: 1, restarts: 0, lastExit: nil)],
+                   shuttingDown: false)
+        #expect(hub.snapshot().reports["notifier"]?.metrics == "# TYPE a counter\na 1\n")
+        // A beat without metrics (an older worker build) keeps the last exposition of the same process.
+        hub.heartbeat(WorkerHeartbeat(worker: "notifier", pid: 5, sequence: 2))
+        #expect(hub.snapshot().reports["notifier"]?.sequence == 2)
+        #expect(hub.snapshot().reports["notifier"]?.metrics != nil)
+        // Restarted: the old process's report no longer counts, and a new process starts from nothing.
+        hub.update(workers: [WorkerStatus(name: "notifier", role: .notifier, pid: 6, state: "starting", uptimeSeconds: 0, restarts: 1, lastExit: "signal 9")],
+                   shuttingDown: false)
+        #expect(hub.snapshot().reports.isEmpty)
+        hub.heartbeat(WorkerHeartbeat(worker: "notifier", pid: 6, sequence: 1))
+        #expect(hub.snapshot().reports["notifier"]?.metrics == nil)
+        #expect(hub.snapshot().published)
+    }
+}
+
 @Suite struct StatusDocumentTests {
     static func snapshot(workers: [WorkerStatus], metrics: [String: String], ages: [String: Double] = [:]) -> ObservationHub.Snapshot {
         let now = ContinuousClock.now

@@ -36,7 +36,7 @@ enum StatusPage {
       table.stack thead { display: none; }
       table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: 4px 0; }
       table.stack td { display: flex; justify-content: space-between; gap: 12px; border: 0; padding: 2px 0; }
-      table.stack td::before { content: attr(data-label); color: var(--muted); font-size: 12px; text-transform: uppercase; }
+      table.stack td::before { content: attr(data-label); color: var(--muted); font-size: 12px; font-weight: 400; text-transform: uppercase; }
       table.stack td.url { display: block; } table.stack td.url::before { display: block; }
     }
     </style>
