@@ -56,11 +56,20 @@ enum Exposition {
             return families.count - 1
         }
 
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            if line.hasPrefix("#") {
-                let parts = line.dropFirst().split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        // Byte-wise: the text is ASCII but for label values and HELP, which are copied through as UTF-8.
+        let bytes = Array(text.utf8)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var end = lineStart
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            var lineEnd = end
+            if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            let line = bytes[lineStart ..< lineEnd]
+            lineStart = end + 1
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+            if line.first == UInt8(ascii: "#") {
+                let comment = String(decoding: line.dropFirst(), as: UTF8.self)
+                let parts = comment.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
                 guard parts.count >= 2, parts[0] == "HELP" || parts[0] == "TYPE" else { continue }  // a plain comment
                 let name = String(parts[1])
                 guard isMetricName(name) else { rejected += 1; continue }
@@ -74,7 +83,7 @@ enum Exposition {
                 }
                 continue
             }
-            guard let sample = parseSample(line) else { rejected += 1; continue }
+            guard let sample = parseSample(bytes: line) else { rejected += 1; continue }
             var owner = sample.name
             if index[owner] == nil {
                 for suffix in ["_bucket", "_sum", "_count", "_created"] where sample.name.hasSuffix(suffix) {
@@ -92,65 +101,79 @@ enum Exposition {
 
     /// `name{labels} value [timestamp]`, or nil when the line is not a valid sample.
     static func parseSample<S: StringProtocol>(_ line: S) -> ExpositionSample? {
-        let scalars = Array(line.unicodeScalars)
-        var i = 0
-        func isNameStart(_ c: Unicode.Scalar) -> Bool { c == "_" || c == ":" || ("a" ... "z").contains(c) || ("A" ... "Z").contains(c) }
-        func isNameChar(_ c: Unicode.Scalar) -> Bool { isNameStart(c) || ("0" ... "9").contains(c) }
-        guard i < scalars.count, isNameStart(scalars[i]) else { return nil }
-        var name = String.UnicodeScalarView()
-        while i < scalars.count, isNameChar(scalars[i]) { name.append(scalars[i]); i += 1 }
+        parseSample(bytes: Array(line.utf8)[...])
+    }
+
+    static func parseSample(bytes line: ArraySlice<UInt8>) -> ExpositionSample? {
+        func isNameStart(_ c: UInt8) -> Bool {
+            c == UInt8(ascii: "_") || c == UInt8(ascii: ":") || (UInt8(ascii: "a") ... UInt8(ascii: "z")).contains(c)
+                || (UInt8(ascii: "A") ... UInt8(ascii: "Z")).contains(c)
+        }
+        func isNameChar(_ c: UInt8) -> Bool { isNameStart(c) || (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(c) }
+        func isBlank(_ c: UInt8) -> Bool { c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") }
+        let end = line.endIndex
+        var i = line.startIndex
+        guard i < end, isNameStart(line[i]) else { return nil }
+        let nameStart = i
+        while i < end, isNameChar(line[i]) { i += 1 }
+        let name = String(decoding: line[nameStart ..< i], as: UTF8.self)
         var labels: [ExpositionSample.Label] = []
-        if i < scalars.count, scalars[i] == "{" {
+        if i < end, line[i] == UInt8(ascii: "{") {
             i += 1
             while true {
-                while i < scalars.count, scalars[i] == " " { i += 1 }
-                guard i < scalars.count else { return nil }
-                if scalars[i] == "}" { i += 1; break }
-                guard isNameStart(scalars[i]), scalars[i] != ":" else { return nil }
-                var labelName = String.UnicodeScalarView()
-                while i < scalars.count, isNameChar(scalars[i]), scalars[i] != ":" { labelName.append(scalars[i]); i += 1 }
-                while i < scalars.count, scalars[i] == " " { i += 1 }
-                guard i < scalars.count, scalars[i] == "=" else { return nil }
+                while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
+                guard i < end else { return nil }
+                if line[i] == UInt8(ascii: "}") { i += 1; break }
+                guard isNameStart(line[i]), line[i] != UInt8(ascii: ":") else { return nil }
+                let labelStart = i
+                while i < end, isNameChar(line[i]), line[i] != UInt8(ascii: ":") { i += 1 }
+                let labelName = String(decoding: line[labelStart ..< i], as: UTF8.self)
+                while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
+                guard i < end, line[i] == UInt8(ascii: "=") else { return nil }
                 i += 1
-                while i < scalars.count, scalars[i] == " " { i += 1 }
-                guard i < scalars.count, scalars[i] == "\"" else { return nil }
+                while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
+                guard i < end, line[i] == UInt8(ascii: "\"") else { return nil }
                 i += 1
-                var value = String.UnicodeScalarView()
+                var value: [UInt8] = []
                 var closed = false
-                while i < scalars.count {
-                    let c = scalars[i]
-                    if c == "\\" {
-                        guard i + 1 < scalars.count else { return nil }
-                        switch scalars[i + 1] {
-                        case "\\": value.append("\\")
-                        case "\"": value.append("\"")
-                        case "n": value.append("\n")
+                while i < end {
+                    let c = line[i]
+                    if c == UInt8(ascii: "\\") {
+                        guard i + 1 < end else { return nil }
+                        switch line[i + 1] {
+                        case UInt8(ascii: "\\"): value.append(UInt8(ascii: "\\"))
+                        case UInt8(ascii: "\""): value.append(UInt8(ascii: "\""))
+                        case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
                         default: return nil
                         }
                         i += 2
                         continue
                     }
-                    if c == "\"" { closed = true; i += 1; break }
-                    if c == "\n" { return nil }
+                    if c == UInt8(ascii: "\"") { closed = true; i += 1; break }
+                    if c == UInt8(ascii: "\n") { return nil }
                     value.append(c)
                     i += 1
                 }
                 guard closed else { return nil }
-                labels.append(.init(name: String(labelName), value: String(value)))
-                while i < scalars.count, scalars[i] == " " { i += 1 }
-                guard i < scalars.count else { return nil }
-                if scalars[i] == "," { i += 1; continue }
-                if scalars[i] == "}" { i += 1; break }
+                labels.append(.init(name: labelName, value: String(decoding: value, as: UTF8.self)))
+                while i < end, line[i] == UInt8(ascii: " ") { i += 1 }
+                guard i < end else { return nil }
+                if line[i] == UInt8(ascii: ",") { i += 1; continue }
+                if line[i] == UInt8(ascii: "}") { i += 1; break }
                 return nil
             }
         }
-        guard i < scalars.count, scalars[i] == " " || scalars[i] == "\t" else { return nil }
-        let rest = String(String.UnicodeScalarView(scalars[i...])).split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard i < end, isBlank(line[i]) else { return nil }
+        let rest = line[i...].split(whereSeparator: isBlank)
         guard rest.count == 1 || rest.count == 2 else { return nil }
-        let value = String(rest[0])
+        let value = String(decoding: rest[0], as: UTF8.self)
         guard ExpositionSample.parseNumber(value) != nil else { return nil }
-        if rest.count == 2 { guard Int64(rest[1]) != nil else { return nil } }
-        return ExpositionSample(name: String(name), labels: labels, value: value, timestamp: rest.count == 2 ? String(rest[1]) : nil)
+        var timestamp: String? = nil
+        if rest.count == 2 {
+            timestamp = String(decoding: rest[1], as: UTF8.self)
+            guard Int64(timestamp ?? "") != nil else { return nil }
+        }
+        return ExpositionSample(name: name, labels: labels, value: value, timestamp: timestamp)
     }
 
     static func isMetricName(_ name: String) -> Bool {
@@ -161,6 +184,9 @@ enum Exposition {
 
     /// A label value as written between quotes: `\`, `"` and newline escaped.
     static func escapeLabelValue(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
+            return value
+        }
         var out = ""
         out.reserveCapacity(value.utf8.count)
         for c in value.unicodeScalars {
