@@ -213,6 +213,7 @@ final class NodeWatcher: Sendable {
             return state.lastHeight
         }
         _ = last
+        metrics.connected(true)
         sendStatus(onDealer: true)
     }
 
@@ -230,6 +231,7 @@ final class NodeWatcher: Sendable {
             state.detail = detail
             return was
         }
+        metrics.connected(false)
         if changed { sendStatus(onDealer: true) }
     }
 

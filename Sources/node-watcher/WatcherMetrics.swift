@@ -27,6 +27,7 @@ final class WatcherMetrics: Sendable {
     static let droppedLabel = "chain_alerter_watcher_dropped_total"
     static let headersLabel = "chain_alerter_watcher_headers_total"
     static let metadataFetchesLabel = "chain_alerter_watcher_metadata_fetches_total"
+    static let connectedLabel = "chain_alerter_watcher_connected"
 
     let node: String
     private let factory: any MetricsFactory
@@ -62,6 +63,11 @@ final class WatcherMetrics: Sendable {
 
     func bestHeight(_ height: UInt64) {
         Gauge(label: Self.bestHeightLabel, dimensions: [("node", node)], factory: factory).record(Double(height))
+    }
+
+    /// 1 while the node's subscriptions are set up, 0 otherwise.
+    func connected(_ connected: Bool) {
+        Gauge(label: Self.connectedLabel, dimensions: [("node", node)], factory: factory).record(connected ? 1 : 0)
     }
 
     func dropped(socket: String) {

@@ -87,6 +87,8 @@ struct DeliveryLoop: Sendable {
         // Highest alert row already turned into deliveries: a wake-up without new alerts costs reads only,
         // never the write lock the alert-worker needs.
         var enqueuedUpTo: Int64 = -1
+        // The outbox-depth gauge is refreshed at most once a second (it counts rows).
+        var depthMeasuredAt = ContinuousClock.now - .seconds(2)
         while !stopping.isSet {
             let seen = wake.current
             do {
@@ -94,6 +96,10 @@ struct DeliveryLoop: Sendable {
                 if last > enqueuedUpTo {
                     try outbox.enqueueNew(sink: sink.name)
                     enqueuedUpTo = last
+                }
+                if ContinuousClock.now - depthMeasuredAt >= .seconds(1) {
+                    depthMeasuredAt = ContinuousClock.now
+                    metrics.outboxDepth(sink: sink.name, depth: try outbox.openCount(sink: sink.name))
                 }
                 guard let entry = try outbox.next(sink: sink.name, kinds: gate.kinds),
                       await gate.admit(entry.alert.rowID) else {

@@ -8,6 +8,7 @@ struct NotifierMetrics: Sendable {
     static let inDoubtResendsLabel = "chain_alerter_notifier_in_doubt_resends_total"
     static let inDoubtReconciledLabel = "chain_alerter_notifier_in_doubt_reconciled_total"
     static let uptimeKumaFailuresLabel = "chain_alerter_notifier_uptime_kuma_failures_total"
+    static let outboxDepthLabel = "chain_alerter_notifier_outbox_depth"
 
     private let factory: any MetricsFactory
 
@@ -33,6 +34,11 @@ struct NotifierMetrics: Sendable {
     /// An in-doubt delivery was found at the sink and not sent again.
     func inDoubtReconciled(sink: String) {
         Counter(label: Self.inDoubtReconciledLabel, dimensions: [("sink", sink)], factory: factory).increment()
+    }
+
+    /// Deliveries of `sink` still open (pending or in doubt).
+    func outboxDepth(sink: String, depth: Int) {
+        Gauge(label: Self.outboxDepthLabel, dimensions: [("sink", sink)], factory: factory).record(Double(depth))
     }
 
     func uptimeKumaFailure() {

@@ -114,6 +114,14 @@ struct Outbox: Sendable {
         }
     }
 
+    /// Deliveries of `sink` not yet delivered or failed (`pending` or in-doubt `sending`): the outbox depth.
+    func openCount(sink: String) throws(StoreError) -> Int {
+        try store.read("count open deliveries") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM delivery WHERE sink = ? AND state IN ('pending', 'sending')",
+                             arguments: [sink]) ?? 0
+        }
+    }
+
     /// Number of deliveries per state for `sink` (status and tests).
     func counts(sink: String) throws(StoreError) -> [DeliveryState: Int] {
         try store.read("count deliveries") { db in

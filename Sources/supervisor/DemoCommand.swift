@@ -27,6 +27,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seconds to let the pipeline finish after the scenario's last block.")
     var settle: Int = 3
 
+    @Option(name: .customLong("http-listen"), help: "Serve /metrics, /health, /status and the status page on HOST:PORT while the demo runs (port 0: any free port).")
+    var httpListen: String?
+
     func run() async throws {
         RunCommand.resetInheritedSignalState()
         let environment = ProcessInfo.processInfo.environment
@@ -70,6 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         // The normal pipeline, in-process, exactly as `supervisor run` would start it.
         let forwarded = ["--slack=false", "--node-rpc-url", url, "--state-dir", stateDirectory, "--name", "Demo"]
+            + (httpListen.map { ["--http-listen", $0] } ?? [])
         let options = try ChainAlerterOptions.parse(forwarded)
         let configuration = try CheckConfigCommand.resolve(options)
         let lock = try StateDirectoryLock(stateDirectory: configuration.stateDirectory)
@@ -78,8 +82,20 @@ struct DemoCommand: AsyncParsableCommand {
                                        environment: environment, supervisorPID: getpid())
         let channel = try ControlServerChannel(endpoint: configuration.controlEndpoint, logger: logger)
         let settings = SupervisorSettings.fromEnvironment(environment)
+        let hub = httpListen == nil ? nil : ObservationHub(nodes: configuration.nodeRPCURLs)
+        var http: ObservabilityServer? = nil
+        if let hub {
+            let ownMetrics = WorkerMetricsExport()
+            ownMetrics.bootstrap()
+            do {
+                http = try RunCommand.startHTTP(configuration: configuration, hub: hub, ownMetrics: ownMetrics, logger: logger)
+            } catch {
+                throw ExitCode(error.exitCode)
+            }
+        }
+        defer { http?.close() }
         let supervisor = Supervisor(lineup: lineup, host: POSIXProcessHost(), channel: channel, clock: ContinuousClock(),
-                                    settings: settings, logger: logger, onLifecycle: { _ in })
+                                    settings: settings, logger: logger, observer: hub, onLifecycle: { _ in })
         let signals = ShutdownSignals { name in supervisor.requestShutdown(reason: "received \(name)") }
         defer { signals.cancel() }
         let settleSeconds = settle

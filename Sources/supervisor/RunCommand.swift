@@ -41,6 +41,18 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
 
+        // Metrics of the supervisor process itself (its control socket's bus counters), before any socket exists.
+        let ownMetrics = WorkerMetricsExport()
+        ownMetrics.bootstrap()
+        let hub = ObservationHub(nodes: configuration.nodeRPCURLs)
+        let http: ObservabilityServer
+        do {
+            http = try Self.startHTTP(configuration: configuration, hub: hub, ownMetrics: ownMetrics, logger: logger)
+        } catch {
+            throw ExitCode(error.exitCode)
+        }
+        defer { http.close() }
+
         let lineup = WorkerLineup.make(
             configuration: configuration,
             workerDirectory: Self.workerDirectory(environment: environment),
@@ -62,7 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         settings.notifierMayFinish = configuration.alertLimit != nil || configuration.testStartup
         let supervisor = Supervisor(
             lineup: lineup, host: POSIXProcessHost(), channel: channel, clock: ContinuousClock(),
-            settings: settings, logger: logger,
+            settings: settings, logger: logger, observer: hub,
             onLifecycle: { systemd.handle($0) }
         )
         let signals = ShutdownSignals { name in supervisor.requestShutdown(reason: "received \(name)") }
@@ -74,6 +86,41 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("supervisor exiting", metadata: ["outcome": "\(outcome)", "exit-code": "\(outcome.exitCode)"])
             throw ExitCode(outcome.exitCode)
         }
+    }
+
+    /// Binds `--http-listen` and writes the bound address to `<state-dir>/http-address`. A host that does not
+    /// resolve is a configuration error (78); an address in use or not bindable exits 1 (a restart may help).
+    static func startHTTP(configuration: Configuration, hub: ObservationHub, ownMetrics: WorkerMetricsExport?,
+                          logger: Logger) throws(HTTPStartError) -> ObservabilityServer {
+        let service = StatusService(hub: hub, store: configuration.store, ownMetrics: ownMetrics, logger: logger)
+        let routes = ObservabilityRoutes(metrics: { service.metricsText() }, status: { service.status() })
+        let server: ObservabilityServer
+        do {
+            server = try ObservabilityServer.start(listen: configuration.httpListen, routes: routes)
+        } catch {
+            switch error {
+            case .badAddress(let address, let detail):
+                let problem = ConfigError(option: "--http-listen", problem: "'\(address)' cannot be used: \(detail)",
+                                          fix: "write HOST:PORT with an IP address or a resolvable host, e.g. 127.0.0.1:9616")
+                FileHandle.standardError.write(Data("supervisor: configuration error: \(problem)\n".utf8))
+                throw HTTPStartError(exitCode: ConfigError.exitCode)
+            case .cannotListen:
+                logger.critical("cannot start the HTTP server: \(error)")
+                FileHandle.standardError.write(Data("supervisor: \(error)\n".utf8))
+                throw HTTPStartError(exitCode: 1)
+            }
+        }
+        do {
+            try server.writeAddressFile(stateDirectory: configuration.stateDirectory)
+        } catch {
+            logger.warning("cannot write \(configuration.stateDirectory)/http-address", metadata: ["error": "\(error)"])
+        }
+        logger.notice("serving /metrics, /health, /status and the status page", metadata: ["http": "http://\(server.boundAddress)/"])
+        return server
+    }
+
+    struct HTTPStartError: Error {
+        var exitCode: Int32
     }
 
     /// A parent may have started us with SIGCHLD ignored (children would be reaped by the kernel and

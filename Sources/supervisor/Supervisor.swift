@@ -76,6 +76,8 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     private let settings: SupervisorSettings
     private let logger: Logger
     private let onLifecycle: @Sendable (LifecycleEvent) -> Void
+    /// Fed the worker table and heartbeats for the HTTP endpoints (nil: no HTTP server).
+    private let observer: ObservationHub?
     private(set) var workers: [Worker]
     /// How many ticks the loop has handled (lets a test with a manual clock step in lockstep).
     private(set) var ticksHandled = 0
@@ -94,8 +96,10 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         settings: SupervisorSettings = SupervisorSettings(),
         jitter: BackoffJitter = .standard,
         logger: Logger,
+        observer: ObservationHub? = nil,
         onLifecycle: @escaping @Sendable (LifecycleEvent) -> Void = { _ in }
     ) {
+        self.observer = observer
         self.host = host
         self.channel = channel
         self.clock = clock
@@ -256,6 +260,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         case .heartbeat(let beat, let peer):
             guard let index = workers.firstIndex(where: { $0.slot.name == beat.worker && $0.pid == beat.pid }) else { return }
             workers[index].lastHeartbeat = now
+            observer?.heartbeat(beat)
             if workers[index].peer == nil { workers[index].peer = peer }
             if case .starting = workers[index].state {
                 workers[index].state = .running
@@ -464,6 +469,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     }
 
     private func publishStatus() {
+        observer?.update(workers: statusRows(), shuttingDown: shutdown != nil)
         let line = statusLine()
         if line != lastStatusLine {
             lastStatusLine = line

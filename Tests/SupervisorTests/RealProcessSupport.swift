@@ -80,7 +80,10 @@ final class LaunchedSupervisor: @unchecked Sendable {
         environment["CHAIN_ALERTER_SUPERVISOR_TUNING"] = tuning
         if let workerDirectory { environment["CHAIN_ALERTER_WORKER_DIR"] = workerDirectory }
         environment.merge(extraEnvironment) { _, new in new }
-        let argv = ["--slack=false", "--state-dir", stateDirectory] + arguments
+        // Any free port for the HTTP endpoints unless the test chose one: never the production default 9616,
+        // which another supervisor on this machine may hold.
+        let http = arguments.contains("--http-listen") ? [] : ["--http-listen", "127.0.0.1:0"]
+        let argv = ["--slack=false", "--state-dir", stateDirectory] + http + arguments
         // sh execs the supervisor in place (same pid) with stderr in a file the test can read.
         // bash, because dash does not pass an ignored SIGCHLD (`trap '' CHLD`) on to what it execs.
         let spec = ProcessSpec(

@@ -81,7 +81,9 @@ extension RealProcesses {
                     let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
                     return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
                 }
-                let forwarded = ["--slack=false", "--state-dir", supervisor.stateDirectory] + Self.nodes + ["--name", "Argv Test"]
+                // `--http-listen 127.0.0.1:0` is what `withSupervisor` adds so tests never hold the default port.
+                let forwarded = ["--slack=false", "--state-dir", supervisor.stateDirectory, "--http-listen", "127.0.0.1:0"]
+                    + Self.nodes + ["--name", "Argv Test"]
                 #expect(argv(pids["notifier"]!) == ["notifier"] + forwarded)
                 #expect(argv(pids["node-watcher-1"]!) == ["node-watcher"] + forwarded + ["--watch-node", "ws://127.0.0.1:2"])
                 let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pids["fork-worker"]!)/exe")

@@ -31,12 +31,20 @@ public struct WorkerHeartbeat: Codable, Sendable, Equatable {
     public var sequence: UInt64
     /// Small free-form status the worker wants shown (e.g. `best_height`), may be empty.
     public var status: [String: String]
+    /// The worker's metrics in Prometheus text format 0.0.4, at most `maxMetricsBytes`; nil (absent from the
+    /// JSON) from workers that do not export metrics, including every worker built before this field existed.
+    public var metrics: String?
 
-    public init(worker: String, pid: Int32, sequence: UInt64, status: [String: String] = [:]) {
+    /// The control socket's frames are at most `Envelope.controlMaxFrameSize` (1 MiB); JSON escaping of the
+    /// exposition (quotes, newlines) adds a little, so the text itself is kept well below that.
+    public static let maxMetricsBytes = 512 * 1024
+
+    public init(worker: String, pid: Int32, sequence: UInt64, status: [String: String] = [:], metrics: String? = nil) {
         self.worker = worker
         self.pid = pid
         self.sequence = sequence
         self.status = status
+        self.metrics = metrics
     }
 }
 

@@ -64,21 +64,23 @@ public final class WorkerControlClient: Sendable {
     }
 
     /// Sends one heartbeat now.
-    public func sendHeartbeat(status: [String: String] = [:]) throws(BusError) {
+    public func sendHeartbeat(status: [String: String] = [:], metrics: String? = nil) throws(BusError) {
         let sequence = state.withLock { state in
             state.heartbeats += 1
             return state.heartbeats
         }
-        try sendMessage(WorkerHeartbeat(worker: worker, pid: pid, sequence: sequence, status: status))
+        try sendMessage(WorkerHeartbeat(worker: worker, pid: pid, sequence: sequence, status: status, metrics: metrics))
     }
 
     /// Heartbeats every `interval` until the calling task is cancelled. It runs on the caller's actor
     /// (`isolation`), so called from the worker's main actor, heartbeats stop when that actor is stuck.
+    /// `metrics` is called once per heartbeat (the worker's Prometheus exposition, see `WorkerMetricsExport`).
     public func runHeartbeats(every interval: Duration = .seconds(1), status: () -> [String: String] = { [:] },
+                              metrics: () -> String? = { nil },
                               isolation: isolated (any Actor)? = #isolation) async {
         while !Task.isCancelled {
             do {
-                try sendHeartbeat(status: status())
+                try sendHeartbeat(status: status(), metrics: metrics())
             } catch {
                 // The supervisor is slow or gone; it will see missed heartbeats, and we exit via the parent check.
                 logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])

@@ -159,12 +159,15 @@ public final class WorkerRuntime: Sendable {
     public let control: WorkerControlClient?
     /// Requested by SIGTERM/SIGINT, `SupervisorCommand.shutdown`, or the supervisor disappearing.
     public let shutdown: ShutdownSignal
+    /// The Prometheus registry behind the process-wide metrics system; its exposition rides on each heartbeat.
+    public let metrics: WorkerMetricsExport
     private let keepAlive = DispatchSourceHolder()
     /// Shown by the supervisor with each heartbeat (e.g. `best_height`); set it from the main actor.
     @MainActor public var heartbeatStatus: [String: String] = [:]
 
-    private init(configuration: WorkerConfiguration, logger: Logger, control: WorkerControlClient?) {
+    private init(configuration: WorkerConfiguration, logger: Logger, control: WorkerControlClient?, metrics: WorkerMetricsExport) {
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
         self.control = control
         self.shutdown = ShutdownSignal()
@@ -195,6 +198,9 @@ public final class WorkerRuntime: Sendable {
             handler.logLevel = level
             return handler
         }
+        // Before anything makes a metric (the control client's bus counters included).
+        let metrics = WorkerMetricsExport()
+        metrics.bootstrap()
         var logger = Logger(label: "chain-alerter.\(configuration.role.rawValue)")
         logger[metadataKey: "worker"] = "\(configuration.name)"
 
@@ -209,7 +215,7 @@ public final class WorkerRuntime: Sendable {
         } else {
             logger.info("no \(WorkerEnvironment.controlEndpoint): running without a supervisor")
         }
-        let runtime = WorkerRuntime(configuration: configuration, logger: logger, control: control)
+        let runtime = WorkerRuntime(configuration: configuration, logger: logger, control: control, metrics: metrics)
         runtime.installSignalHandlers()
         runtime.watchSupervisor()
         // However shutdown is requested (signal, supervisor command, parent gone), the same deadline applies.
@@ -233,8 +239,9 @@ public final class WorkerRuntime: Sendable {
             } catch {
                 logger.warning("READY not sent", metadata: ["error": "\(error)"])
             }
+            let metrics = self.metrics
             heartbeats = Task { @MainActor [weak self] in
-                await control.runHeartbeats(status: { self?.heartbeatStatus ?? [:] })
+                await control.runHeartbeats(status: { self?.heartbeatStatus ?? [:] }, metrics: { metrics.exposition() })
             }
             let shutdown = self.shutdown
             let logger = self.logger

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Metrics
 
 /// A store problem. `unsupported` is a configuration problem (exit 78); the rest are I/O.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
@@ -92,6 +93,23 @@ public final class AlertStore: Sendable {
             throw StoreError.database(operation: "open \(location)", message: "\(error)")
         }
         logger.debug("store opened", metadata: ["store": "\(location)"])
+    }
+
+    /// Opens an existing SQLite store file read-only: nothing is created or migrated, and readers never block
+    /// the writers (WAL). For observers such as the supervisor's `/status`; fails when the file does not exist.
+    public init(readOnlyPath path: String) throws(StoreError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.database(operation: "open \(path) read-only", message: "no such file (yet)")
+        }
+        var config = GRDB.Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(1)
+        do {
+            writer = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StoreError.database(operation: "open \(path) read-only", message: "\(error)")
+        }
+        self.path = path
     }
 
     /// Versioned, named migrations. Never edit a shipped one; add the next.
@@ -208,8 +226,20 @@ public final class AlertStore: Sendable {
             throw StoreError.database(operation: "commit block", message: "\(error)")
         }
         observers.notify()
+        Self.countNew(alerts, result)
         return result
     }
+
+    /// `chain_alerter_alerts_total{kind}`: alerts written for the first time (a replayed block adds nothing).
+    static func countNew(_ alerts: [AlertPayload], _ result: CommitResult?) {
+        guard let result, !result.inserted.isEmpty else { return }
+        let new = Set(result.inserted)
+        for alert in alerts where new.contains(alert.id) {
+            Counter(label: alertsTotalLabel, dimensions: [("kind", alert.kind.rawValue)]).increment()
+        }
+    }
+
+    public static let alertsTotalLabel = "chain_alerter_alerts_total"
 
     /// Checks a block exactly once: in ONE transaction, unless `hash` is already in the checked set, inserts the
     /// block's alerts, moves `cursor`, adds `hash` to the checked set, and prunes that set below
@@ -241,6 +271,7 @@ public final class AlertStore: Sendable {
             throw StoreError.database(operation: "commit checked block", message: "\(error)")
         }
         if result != nil { observers.notify() }
+        Self.countNew(alerts, result)
         return result
     }
 
@@ -286,6 +317,14 @@ public final class AlertStore: Sendable {
     /// The highest alert row id (0 when empty).
     public func lastAlertRowID() throws(StoreError) -> Int64 {
         try read("read last alert") { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(row_id), 0) FROM alert") ?? 0 }
+    }
+
+    /// The newest `limit` alerts, newest first (read-only; `/status`).
+    public func recentAlerts(limit: Int) throws(StoreError) -> [StoredAlert] {
+        try read("read recent alerts") { db in
+            try Row.fetchAll(db, sql: "SELECT row_id, payload, created_at FROM alert ORDER BY row_id DESC LIMIT ?",
+                             arguments: [max(0, limit)]).map { try Self.storedAlertRow($0) }
+        }
     }
 
     /// The latest `BlockStall` alert that no later `BlockResumed` closed, if any: the chain is stalled.
