@@ -80,6 +80,14 @@ enum AlertWorkerProcess {
                     case .chainIdentity:
                         try pipeline?.apply(identity: try envelope.decode(ChainIdentity.self))
                         continue
+                    case .nodeVerdict:
+                        let verdict = try envelope.decode(NodeVerdict.self)
+                        guard let pipeline else { continue }
+                        let result = try pipeline.apply(verdict: verdict, at: UInt64(Date().timeIntervalSince1970 * 1000))
+                        if !result.inserted.isEmpty {
+                            logger.notice("node verdict alerted", metadata: ["node": "\(verdict.node)", "ids": "\(result.inserted.joined(separator: ","))"])
+                        }
+                        outcome = .committed(newAlerts: result.inserted.count, lastRowID: result.lastRowID)
                     case .nodeStatus:
                         let status = try envelope.decode(NodeStatus.self)
                         if let height = status.bestHeight {
@@ -103,6 +111,7 @@ enum AlertWorkerProcess {
                 }
             case .tick:
                 sendReport()
+                pipeline?.publishConditions()
                 do {
                     if let result = try pipeline?.tick(now: UInt64(Date().timeIntervalSince1970 * 1000)), !result.inserted.isEmpty,
                        let bytes = try? writer.seal(AlertDoorbell(highestRowID: result.lastRowID, newRows: UInt32(clamping: result.inserted.count))) {

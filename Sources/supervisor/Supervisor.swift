@@ -80,6 +80,9 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     /// How many ticks the loop has handled (lets a test with a manual clock step in lockstep).
     private(set) var ticksHandled = 0
     private var announcedReady = false
+    /// Nodes isolated by hand (`ctl isolate`), by URL, in the order they were isolated; re-sent to every new
+    /// fork-worker process until `ctl restore`.
+    private(set) var manualIsolations: [String] = []
     private var lastStatusLine = ""
     private var shutdown: Shutdown?
     private var outcome: SupervisorOutcome?
@@ -253,6 +256,10 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
                 workers[index].state = .running
                 logger.info("worker ready", metadata: ["worker": "\(hello.worker)", "pid": "\(hello.pid)"])
             }
+            if workers[index].slot.role == .forkWorker {
+                // A (re)started fork-worker knows nothing of what the operator isolated: tell it again.
+                for node in manualIsolations { await channel.send(.isolateNode(node: node), to: peer) }
+            }
         case .heartbeat(let beat, let peer):
             guard let index = workers.firstIndex(where: { $0.slot.name == beat.worker && $0.pid == beat.pid }) else { return }
             workers[index].lastHeartbeat = now
@@ -296,9 +303,48 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             case .stopping:
                 return CtlResponse(ok: true, message: "\(target) is already stopping")
             }
+        case "isolate", "restore":
+            let isolate = request.command == "isolate"
+            let nodes = nodeURLs
+            let known = nodes.enumerated().map { "\($0.element) (node-watcher-\($0.offset))" }.joined(separator: ", ")
+            guard let target = request.target, !target.isEmpty else {
+                return CtlResponse(ok: false, message: "\(request.command) needs a node URL or node-watcher-N; nodes are: \(known)")
+            }
+            guard let url = Self.resolveNode(target, urls: nodes) else {
+                return CtlResponse(ok: false, message: "no node \(target); nodes are: \(known)")
+            }
+            if isolate {
+                if !manualIsolations.contains(url) { manualIsolations.append(url) }
+            } else {
+                manualIsolations.removeAll { $0 == url }
+            }
+            logger.notice("\(request.command) requested over the control socket", metadata: ["node": "\(url)"])
+            let command: SupervisorCommand = isolate ? .isolateNode(node: url) : .restoreNode(node: url)
+            if let fork = workers.first(where: { $0.slot.role == .forkWorker }), fork.state == .running, let peer = fork.peer {
+                await channel.send(command, to: peer)
+                return CtlResponse(ok: true, message: isolate ? "isolated \(url) until `ctl restore`" : "restored \(url)")
+            }
+            return CtlResponse(ok: true, message: isolate ? "isolation of \(url) recorded; the fork-worker is not running and gets it when it starts"
+                                                          : "restore of \(url) recorded; the fork-worker is not running")
         default:
-            return CtlResponse(ok: false, message: "unknown command \(request.command); supported: status, restart WORKER")
+            return CtlResponse(ok: false, message: "unknown command \(request.command); supported: status, restart WORKER, isolate NODE, restore NODE")
         }
+    }
+
+    /// The node URLs, in configuration order (from the node-watchers' `--watch-node` arguments).
+    var nodeURLs: [String] {
+        workers.filter { $0.slot.role == .nodeWatcher }.compactMap { worker in
+            let args = worker.slot.spec.arguments
+            guard let i = args.lastIndex(of: "--watch-node"), i + 1 < args.count else { return nil }
+            return args[i + 1]
+        }
+    }
+
+    /// A node named by its URL exactly as configured, or by its watcher's name `node-watcher-N`.
+    static func resolveNode(_ target: String, urls: [String]) -> String? {
+        if urls.contains(target) { return target }
+        if target.hasPrefix("node-watcher-"), let n = Int(target.dropFirst("node-watcher-".count)), urls.indices.contains(n) { return urls[n] }
+        return nil
     }
 
     // MARK: - Deadlines, start order, shutdown

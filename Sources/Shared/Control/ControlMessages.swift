@@ -44,6 +44,11 @@ public struct WorkerHeartbeat: Codable, Sendable, Equatable {
 public enum SupervisorCommand: Codable, Sendable, Equatable {
     /// Finish in-flight work (the notifier drains its outbox) and exit 0.
     case shutdown(reason: String)
+    /// To the fork-worker: isolate this node (URL as configured) until `restoreNode` (`supervisor ctl isolate`).
+    /// The supervisor re-sends every manual isolation to a fork-worker that (re)starts.
+    case isolateNode(node: String)
+    /// To the fork-worker: lift a manual isolation (`supervisor ctl restore`).
+    case restoreNode(node: String)
 }
 
 /// `supervisor ctl …` → supervisor.

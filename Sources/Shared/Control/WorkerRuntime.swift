@@ -159,6 +159,10 @@ public final class WorkerRuntime: Sendable {
     public let control: WorkerControlClient?
     /// Requested by SIGTERM/SIGINT, `SupervisorCommand.shutdown`, or the supervisor disappearing.
     public let shutdown: ShutdownSignal
+    /// Supervisor commands meant for the worker's own loop (everything but `shutdown`, which the runtime
+    /// handles): the fork-worker's `isolateNode`/`restoreNode`. Other workers may ignore it.
+    public let workerCommands: AsyncStream<SupervisorCommand>
+    private let workerCommandSink: AsyncStream<SupervisorCommand>.Continuation
     private let keepAlive = DispatchSourceHolder()
     /// Shown by the supervisor with each heartbeat (e.g. `best_height`); set it from the main actor.
     @MainActor public var heartbeatStatus: [String: String] = [:]
@@ -168,6 +172,7 @@ public final class WorkerRuntime: Sendable {
         self.logger = logger
         self.control = control
         self.shutdown = ShutdownSignal()
+        (workerCommands, workerCommandSink) = AsyncStream.makeStream(of: SupervisorCommand.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
     /// Sets the worker up from the process environment. Exits 78 with a message on stderr when the
@@ -238,14 +243,18 @@ public final class WorkerRuntime: Sendable {
             }
             let shutdown = self.shutdown
             let logger = self.logger
+            let sink = workerCommandSink
             Task {
                 for await command in control.commands {
                     switch command {
                     case .shutdown(let reason):
                         logger.info("supervisor asked to shut down", metadata: ["reason": "\(reason)"])
                         shutdown.request(reason: "supervisor: \(reason)")
+                    case .isolateNode, .restoreNode:
+                        sink.yield(command)
                     }
                 }
+                sink.finish()
             }
         }
         logger.info("worker running", metadata: ["pid": "\(getpid())"])

@@ -1,0 +1,296 @@
+import Foundation
+import GRDB
+import Logging
+import Shared
+import Testing
+
+/// Slow-node isolation end to end: the real devnode (several nodes), real node-watchers, the real fork-worker
+/// and the real alert-worker with the real rules over SQLite (and, for `ctl`, the real supervisor).
+@Suite("NodeIsolation", .serialized, .timeLimit(.minutes(2)))
+struct NodeIsolationTests {
+    static let config = """
+        [alerts]
+        block_stall = "4s"
+        node_lag_isolate = 8
+        node_latency_isolate = "5s"
+        node_recover_after = "2s"
+        """
+    static let tuning = "CHAIN_ALERTER_FORK_TUNING"
+    static let tuningValue = "lagSustain=500,settle=1500,disconnectAfter=2000,reconnectStable=1000,stale=2500,cursorStuck=800,tick=20"
+
+    /// devnode → one watcher per node → fork-worker → alert-worker → SQLite.
+    final class Pipeline {
+        let dir: TempDir
+        let devnode: ChildProcess
+        let urls: [String]
+        let common: [String]
+        var alert: ChildProcess?
+        var fork: ChildProcess?
+        var watchers: [ChildProcess?] = []
+        var store: AlertStore?
+
+        init(scenario: String, nodes: Int, supervised: Bool = false) async throws {
+            dir = try TempDir()
+            try scenario.write(toFile: dir.file("scenario.toml"), atomically: true, encoding: .utf8)
+            try NodeIsolationTests.config.write(toFile: dir.file("config.toml"), atomically: true, encoding: .utf8)
+            devnode = try ChildProcess(builtExecutable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
+                                       environment: [:], logPath: dir.file("devnode.log"))
+            var found: [String] = []
+            let devnode = devnode
+            let ready = await eventually(timeout: .seconds(20)) {
+                found = devnode.output.split(separator: "\n").compactMap { line in
+                    line.contains("listening") ? line.split(separator: "url=").last.map(String.init) : nil
+                }
+                return found.count == nodes
+            }
+            urls = found
+            common = ["--state-dir", dir.path, "--slack=false", "--config", dir.file("config.toml")] + found.flatMap { ["--node-rpc-url", $0] }
+            if !ready { close() }
+            try #require(ready, "\(devnode.output)")
+            guard !supervised else { return }
+            alert = try ChildProcess(builtExecutable("alert-worker"), common, environment: [:], logPath: dir.file("alert-worker.log"))
+            fork = try ChildProcess(builtExecutable("fork-worker"), common, environment: [NodeIsolationTests.tuning: NodeIsolationTests.tuningValue],
+                                    logPath: dir.file("fork-worker.log"))
+            for i in 0 ..< nodes { watchers.append(try watcher(i)) }
+        }
+
+        func watcher(_ i: Int) throws -> ChildProcess {
+            try ChildProcess(builtExecutable("node-watcher"), common + ["--watch-node", urls[i]],
+                             environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-\(i)"], logPath: dir.file("watcher-\(i).log"))
+        }
+
+        func openStore() throws -> AlertStore {
+            if let store { return store }
+            let opened = try AlertStore(location: .sqliteFile(path: dir.file("chain-alerter.sqlite")), logger: Logger(label: "test"))
+            store = opened
+            return opened
+        }
+
+        /// Every stored alert, in row order (empty while the store does not exist yet).
+        func alerts() -> [AlertPayload] {
+            guard FileManager.default.fileExists(atPath: dir.file("chain-alerter.sqlite")), let store = try? openStore() else { return [] }
+            let payloads = (try? store.read("alerts") { db in try String.fetchAll(db, sql: "SELECT payload FROM alert ORDER BY row_id") }) ?? []
+            return payloads.compactMap { try? AlertPayload.decode(Data($0.utf8)) }
+        }
+
+        func alerts(_ kind: AlertKind, node: String? = nil) -> [AlertPayload] {
+            alerts().filter { $0.kind == kind && (node == nil || $0.node == node) }
+        }
+
+        var cursorHeight: UInt64 { ((try? openStore().cursor(named: AlertStore.alertWorkerCursor)) ?? nil)?.height ?? 0 }
+
+        /// Checked heights, each once, with no gap from the first to the last.
+        func expectContiguousCheckedBlocks(through end: UInt64) throws {
+            let heights = try openStore().checkedBlocks().map(\.height)
+            #expect(Set(heights).count == heights.count, "a height was checked twice (no forks in this scenario)")
+            let sorted = heights.sorted()
+            let first = try #require(sorted.first)
+            #expect(sorted == Array(first ... end), "checked heights have a gap: \(Self.gaps(sorted))")
+        }
+
+        static func gaps(_ sorted: [UInt64]) -> [String] {
+            zip(sorted, sorted.dropFirst()).filter { $1 != $0 + 1 }.map { "\($0)→\($1)" }
+        }
+
+        var logs: String {
+            ["fork-worker", "alert-worker"].map { name in
+                "--- \(name)\n" + String((try? String(contentsOfFile: dir.file("\(name).log"), encoding: .utf8))?.suffix(3000) ?? "")
+            }.joined(separator: "\n")
+        }
+
+        func close() {
+            watchers.forEach { $0?.signal(SIGCONT); $0?.killAndReap() }
+            fork?.killAndReap()
+            alert?.killAndReap()
+            devnode.killAndReap()
+            dir.remove()
+        }
+    }
+
+    // MARK: lag
+
+    static let lagScenario = """
+        name = "lagging-node"
+        history = 20
+        block_interval_ms = 100
+        end_at = 200
+
+        [[nodes]]
+        name = "devnode-0"
+
+        [[nodes]]
+        name = "devnode-1"
+
+        [[nodes]]
+        name = "devnode-2"
+        lag_blocks = 15
+        lag_until = 110
+        """
+
+    /// Three nodes, the third 15 blocks behind until block 110: NodeIsolated (reason lag) for it, no BlockStall at
+    /// all, every block checked once in order while it is isolated, then NodeRecovered once it caught up.
+    @Test func aNodeLagging15BlocksIsIsolatedWithoutFalseStallsAndRecovers() async throws {
+        let p = try await Pipeline(scenario: Self.lagScenario, nodes: 3)
+        defer { p.close() }
+        let lagging = p.urls[2]
+        try #require(await eventually(timeout: .seconds(20)) { !p.alerts(.nodeIsolated, node: lagging).isEmpty }, "\(p.logs)")
+        let isolated = try #require(p.alerts(.nodeIsolated, node: lagging).first)
+        #expect(isolated.fields["reason"] == .string("lag"))
+        if case .int(let lag)? = isolated.fields["lag_blocks"] { #expect(lag > 8 && lag <= 17, "lag \(lag)") } else { Issue.record("no lag_blocks") }
+        #expect(isolated.id.hasSuffix(":\(lagging):1"))
+        #expect(isolated.severity == .critical)
+        // Isolated while lagging (before block 110): the healthy nodes keep the best path moving.
+        let heightAtIsolation = p.cursorHeight
+        #expect(heightAtIsolation < 110, "isolated only at \(heightAtIsolation)")
+        try #require(await eventually(timeout: .seconds(30)) { !p.alerts(.nodeRecovered, node: lagging).isEmpty }, "\(p.logs)")
+        let recovered = try #require(p.alerts(.nodeRecovered, node: lagging).first)
+        #expect(recovered.id.hasSuffix(":\(lagging):1"))
+        #expect(p.cursorHeight >= 110, "recovered before it caught up (cursor \(p.cursorHeight))")
+        try #require(await eventually(timeout: .seconds(30)) { p.cursorHeight >= 200 }, "\(p.logs)")
+        try await Task.sleep(for: .milliseconds(500))
+        try p.expectContiguousCheckedBlocks(through: 200)
+        #expect(p.alerts(.blockStall).isEmpty, "false stall: \(p.alerts(.blockStall).map(\.id))")
+        #expect(p.alerts(.nodeIsolated).count == 1, "\(p.alerts(.nodeIsolated).map(\.id))")
+        #expect(p.alerts(.nodeIsolated, node: p.urls[0]).isEmpty && p.alerts(.nodeIsolated, node: p.urls[1]).isEmpty)
+    }
+
+    // MARK: fail-over
+
+    static let steadyScenario = """
+        name = "steady"
+        history = 20
+        block_interval_ms = 100
+        end_at = 190
+
+        [[nodes]]
+        name = "devnode-0"
+
+        [[nodes]]
+        name = "devnode-1"
+
+        [[nodes]]
+        name = "devnode-2"
+        """
+
+    /// The primary's watcher is killed with SIGKILL: the primary fails over to node 1, NodeDisconnected is raised
+    /// (debounced), no block is missed; the watcher comes back: NodeReconnected and fail-back to node 0.
+    @Test func killingThePrimarysWatcherFailsOverWithoutMissingABlock() async throws {
+        let p = try await Pipeline(scenario: Self.steadyScenario, nodes: 3)
+        defer { p.close() }
+        try #require(await eventually(timeout: .seconds(20)) { p.cursorHeight >= 50 }, "\(p.logs)")
+        // What the fork-worker logs from here on (start-up may switch primaries while the watchers say hello).
+        let mark = (p.fork?.output ?? "").count
+        func since() -> String { String((p.fork?.output ?? "").dropFirst(mark)) }
+        p.watchers[0]?.signal(SIGKILL)
+        _ = await p.watchers[0]?.wait(timeout: .seconds(2))
+        let killedAt = p.cursorHeight
+        try #require(await eventually(timeout: .seconds(15)) { since().contains("primary node changed") }, "\(p.logs)")
+        #expect(since().contains("primary=\(p.urls[1])"), "\(p.logs)")
+        try #require(await eventually(timeout: .seconds(15)) { !p.alerts(.nodeDisconnected, node: p.urls[0]).isEmpty }, "\(p.logs)")
+        // Blocks keep being checked while the primary is gone.
+        #expect(await eventually(timeout: .seconds(10)) { p.cursorHeight >= killedAt + 30 }, "stuck at \(p.cursorHeight) after the kill at \(killedAt)")
+        p.watchers[0] = try p.watcher(0)
+        try #require(await eventually(timeout: .seconds(15)) { !p.alerts(.nodeReconnected, node: p.urls[0]).isEmpty }, "\(p.logs)")
+        #expect(await eventually(timeout: .seconds(10)) { since().contains("primary=\(p.urls[0])") }, "no fail-back\n\(p.logs)")
+        try #require(await eventually(timeout: .seconds(30)) { p.cursorHeight >= 190 }, "\(p.logs)")
+        try await Task.sleep(for: .milliseconds(500))
+        try p.expectContiguousCheckedBlocks(through: 190)
+        #expect(p.alerts(.nodeDisconnected).count == 1, "\(p.alerts(.nodeDisconnected).map(\.id))")
+        #expect(p.alerts(.nodeDisconnected, node: p.urls[0]).first?.id.hasSuffix(":\(p.urls[0]):1") == true)
+    }
+
+    // MARK: a stalled watcher
+
+    /// A watcher stopped with SIGSTOP (not dead: its sockets stay open, it reads nothing) does not slow anything:
+    /// while it is stopped the best path advances at the production pace through the other nodes.
+    @Test func aStoppedWatcherDoesNotSlowTheOthers() async throws {
+        let p = try await Pipeline(scenario: Self.steadyScenario, nodes: 3)
+        defer { p.close() }
+        try #require(await eventually(timeout: .seconds(20)) { p.cursorHeight >= 40 }, "\(p.logs)")
+        let stoppedWatcher = try #require(p.watchers[1])
+        stoppedWatcher.signal(SIGSTOP)
+        let before = p.cursorHeight
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .seconds(4))
+        let elapsed = ContinuousClock.now - started
+        let advanced = p.cursorHeight - before
+        let produced = Double(elapsed.components.seconds) * 10 + Double(elapsed.components.attoseconds) / 1e17
+        print("stopped watcher: \(advanced) blocks checked in \(elapsed) (\(Int(produced)) produced)")
+        // 100 ms blocks: ~40 produced; at least 70 % must have been checked meanwhile.
+        #expect(Double(advanced) >= produced * 0.7, "only \(advanced) blocks checked in \(elapsed) with one watcher stopped\n\(p.logs)")
+        stoppedWatcher.signal(SIGCONT)
+        try #require(await eventually(timeout: .seconds(30)) { p.cursorHeight >= 190 }, "\(p.logs)")
+        try await Task.sleep(for: .milliseconds(500))
+        try p.expectContiguousCheckedBlocks(through: 190)
+    }
+
+    // MARK: ctl isolate / restore
+
+    static let ctlScenario = """
+        name = "ctl"
+        history = 20
+        block_interval_ms = 150
+        end_at = 400
+
+        [[nodes]]
+        name = "devnode-0"
+
+        [[nodes]]
+        name = "devnode-1"
+        """
+
+    /// `supervisor ctl isolate` / `restore` on a running supervisor with the real workers: an unknown node is refused
+    /// (exit 1, the nodes listed); isolating the primary moves the primary and raises NodeIsolated (reason manual);
+    /// a restarted fork-worker gets the isolation again (no NodeRecovered); restore raises NodeRecovered.
+    @Test func ctlIsolateAndRestoreOnARunningSupervisor() async throws {
+        let p = try await Pipeline(scenario: Self.ctlScenario, nodes: 2, supervised: true)
+        defer { p.close() }
+        let supervisor = try ChildProcess(builtExecutable("supervisor"), p.common,
+                                          environment: [Self.tuning: Self.tuningValue, "CHAIN_ALERTER_WORKER_DIR": (builtExecutable("supervisor") as NSString).deletingLastPathComponent],
+                                          logPath: p.dir.file("supervisor.log"))
+        defer { supervisor.killAndReap() }
+        func ctl(_ args: [String]) async throws -> (Int32?, String) {
+            let out = p.dir.file("ctl-\(UInt32.random(in: 0 ... .max)).out")
+            let c = try ChildProcess(builtExecutable("supervisor"), ["ctl"] + args + ["--state-dir", p.dir.path], environment: [:], logPath: out)
+            let code = await c.wait(timeout: .seconds(10))
+            return (code, c.output)
+        }
+        func stopAll() async {
+            supervisor.signal(SIGTERM)
+            if await supervisor.wait(timeout: .seconds(15)) == nil { supervisor.killAndReap() }
+        }
+        try #require(await eventually(timeout: .seconds(40)) { p.cursorHeight >= 40 }, "\(supervisor.output.suffix(4000))")
+
+        let (badCode, badOutput) = try await ctl(["isolate", "ws://127.0.0.1:1"])
+        #expect(badCode == 1, "\(badOutput)")
+        #expect(badOutput.contains("no node ws://127.0.0.1:1") && badOutput.contains(p.urls[0]), "\(badOutput)")
+
+        let mark = supervisor.output.count
+        let (code, output) = try await ctl(["isolate", "node-watcher-0"])
+        #expect(code == 0, "\(output)")
+        #expect(output.contains("isolated \(p.urls[0])"), "\(output)")
+        try #require(await eventually(timeout: .seconds(10)) { !p.alerts(.nodeIsolated, node: p.urls[0]).isEmpty }, "\(supervisor.output.suffix(4000))")
+        #expect(p.alerts(.nodeIsolated, node: p.urls[0]).first?.fields["reason"] == .string("manual"))
+        #expect(await eventually(timeout: .seconds(5)) { supervisor.output.dropFirst(mark).contains("primary=\(p.urls[1])") })
+        let atIsolation = p.cursorHeight
+        #expect(await eventually(timeout: .seconds(10)) { p.cursorHeight >= atIsolation + 15 }, "blocks stopped after isolating the primary")
+
+        // A restarted fork-worker is told again: still isolated, nothing recovered.
+        let (restartCode, restartOutput) = try await ctl(["restart", "fork-worker"])
+        #expect(restartCode == 0, "\(restartOutput)")
+        #expect(await eventually(timeout: .seconds(15)) {
+            supervisor.output.components(separatedBy: "node isolated by hand").count - 1 >= 2
+        }, "\(supervisor.output.suffix(4000))")
+        try await Task.sleep(for: .seconds(3))
+        #expect(p.alerts(.nodeRecovered).isEmpty, "\(p.alerts(.nodeRecovered).map(\.id))")
+        #expect(p.alerts(.nodeIsolated).count == 1)
+
+        let (restoreCode, restoreOutput) = try await ctl(["restore", p.urls[0]])
+        #expect(restoreCode == 0, "\(restoreOutput)")
+        try #require(await eventually(timeout: .seconds(10)) { !p.alerts(.nodeRecovered, node: p.urls[0]).isEmpty }, "\(supervisor.output.suffix(4000))")
+        #expect(p.alerts(.nodeRecovered, node: p.urls[0]).first?.id.hasSuffix(":\(p.urls[0]):1") == true)
+        let atRestore = p.cursorHeight
+        #expect(await eventually(timeout: .seconds(10)) { p.cursorHeight >= atRestore + 10 })
+        await stopAll()
+    }
+}
