@@ -218,7 +218,7 @@ final class ForkWorker {
             }
             logger.notice("node restored by hand", metadata: ["node": "\(roster.entries[i].url)"])
             publish(roster.restore(i), now: now, detail: "restored by hand (supervisor ctl restore)")
-        case .shutdown:
+        case .shutdown, .workerRestarted:
             return true
         }
         tick(now: now)

@@ -83,6 +83,9 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     /// Nodes isolated by hand (`ctl isolate`), by URL, in the order they were isolated; re-sent to every new
     /// fork-worker process until `ctl restore`.
     private(set) var manualIsolations: [String] = []
+    /// Restarts of crashed or hung workers in this run (the last 64), sent to every new alert-worker process and,
+    /// as they happen, to the running one: each becomes one WorkerRestarted alert (stable id per restart).
+    private(set) var restartNotices: [SupervisorCommand] = []
     private var lastStatusLine = ""
     private var shutdown: Shutdown?
     private var outcome: SupervisorOutcome?
@@ -256,6 +259,9 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
                 workers[index].state = .running
                 logger.info("worker ready", metadata: ["worker": "\(hello.worker)", "pid": "\(hello.pid)"])
             }
+            if workers[index].slot.role == .alertWorker {
+                for notice in restartNotices { await channel.send(notice, to: peer) }
+            }
             if workers[index].slot.role == .forkWorker {
                 // A (re)started fork-worker knows nothing of what the operator isolated: tell it again.
                 for node in manualIsolations { await channel.send(.isolateNode(node: node), to: peer) }
@@ -331,6 +337,17 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         }
     }
 
+    /// A crashed or hung worker was started again: the alert-worker raises WorkerRestarted.
+    private func noticeRestart(_ index: Int) async {
+        let worker = workers[index]
+        let notice = SupervisorCommand.workerRestarted(worker: worker.slot.name, restart: worker.restarts, lastExit: worker.lastExit ?? "unknown")
+        restartNotices.append(notice)
+        if restartNotices.count > 64 { restartNotices.removeFirst(restartNotices.count - 64) }
+        if let alert = workers.first(where: { $0.slot.role == .alertWorker }), alert.state == .running, let peer = alert.peer {
+            await channel.send(notice, to: peer)
+        }
+    }
+
     /// The node URLs, in configuration order (from the node-watchers' `--watch-node` arguments).
     var nodeURLs: [String] {
         workers.filter { $0.slot.role == .nodeWatcher }.compactMap { worker in
@@ -365,6 +382,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             case .backoff(let until) where now >= until && shutdown == nil:
                 workers[index].restarts += 1
                 await spawn(index)
+                await noticeRestart(index)
             case .stopping(let deadline, let killed, let then) where now >= deadline:
                 if !killed, let pid = workers[index].pid {
                     logger.warning("worker did not stop in time; sending SIGKILL", metadata: ["worker": "\(workers[index].slot.name)", "pid": "\(pid)"])

@@ -89,4 +89,16 @@ import Testing
         let json = try JSONEncoder().encode(Fixtures.engine().state)
         #expect(try RuleStateCodec.decode([UInt8](json)).health == nil)
     }
+
+    @Test func workerRestartedHasAStableIdPerRestartAndNamesTheWorker() throws {
+        let e = Fixtures.engine(run: "run-7")
+        let a = try #require(e.workerRestarted(worker: "node-watcher-1", restart: 2, lastExit: "killed by signal 9", at: 1000).alerts.first)
+        #expect(a.kind == .workerRestarted && a.severity == .warning)
+        #expect(a.id == "WorkerRestarted:run-7:node-watcher-1:2")
+        #expect(a.fields["worker"] == .string("node-watcher-1"))
+        #expect(a.fields["last_exit"] == .string("killed by signal 9"))
+        #expect(a.block == nil && a.node == nil)
+        let again = try #require(e.workerRestarted(worker: "node-watcher-1", restart: 2, lastExit: "killed by signal 9", at: 9000).alerts.first)
+        #expect(again.id == a.id)
+    }
 }

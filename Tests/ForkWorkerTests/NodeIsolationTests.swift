@@ -341,6 +341,24 @@ struct NodeIsolationTests {
         #expect(p.alerts(.nodeRecovered, node: p.urls[0]).first?.id.hasSuffix(":\(p.urls[0]):1") == true)
         let atRestore = p.cursorHeight
         #expect(await eventually(timeout: .seconds(10)) { p.cursorHeight >= atRestore + 10 })
+
+        // A crashed worker is restarted by the supervisor: one WorkerRestarted; then the alert-worker itself is
+        // killed: its own WorkerRestarted, and the earlier notice (re-sent to the new process) is not stored twice.
+        func pid(_ worker: String) -> Int32? {
+            guard let line = supervisor.output.split(separator: "\n").last(where: { $0.contains("worker spawned") && $0.contains("worker=\(worker)") }),
+                  let range = line.range(of: "pid=") else { return nil }
+            return Int32(String(line[range.upperBound...].prefix { $0.isNumber }))
+        }
+        let watcherPID = try #require(pid("node-watcher-1"))
+        kill(watcherPID, SIGKILL)
+        try #require(await eventually(timeout: .seconds(15)) { !p.alerts(.workerRestarted).isEmpty }, "\(supervisor.output.suffix(3000))")
+        #expect(p.alerts(.workerRestarted).first?.fields["worker"] == .string("node-watcher-1"))
+        let alertPID = try #require(pid("alert-worker"))
+        kill(alertPID, SIGKILL)
+        try #require(await eventually(timeout: .seconds(20)) { p.alerts(.workerRestarted).count >= 2 }, "\(supervisor.output.suffix(3000))")
+        try await Task.sleep(for: .seconds(1))
+        let restarted = p.alerts(.workerRestarted).compactMap { a -> String? in if case .string(let w)? = a.fields["worker"] { w } else { nil } }
+        #expect(restarted.sorted() == ["alert-worker", "node-watcher-1"], "\(restarted)")
         await stopAll()
     }
 }

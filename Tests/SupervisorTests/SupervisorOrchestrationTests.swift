@@ -246,6 +246,26 @@ struct SupervisorOrchestrationTests {
         #expect(await world.stop().exitCode == 0)
     }
 
+    @Test func restartsOfCrashedWorkersAreNoticedToTheAlertWorkerAndResentToANewOne() async throws {
+        let world = World(behaviours: ["node-watcher-1": [.exitsAfterReady(3)]])
+        try await world.waitUntilReady()
+        func notices(to peer: String) async -> [SupervisorCommand] {
+            await world.host.log.compactMap { event -> SupervisorCommand? in
+                guard case .command(peer, let command) = event, case .workerRestarted = command else { return nil }
+                return command
+            }
+        }
+        let first = try await eventually("notice sent") { () async -> SupervisorCommand? in await notices(to: "alert-worker").first }
+        guard case .workerRestarted(let worker, let restart, let lastExit) = first else { Issue.record("not a restart notice"); return }
+        #expect(worker == "node-watcher-1" && restart == 1)
+        #expect(lastExit.contains("3"), "\(lastExit)")
+        // A new alert-worker process gets the run's notices again (its alert ids make them idempotent).
+        #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "alert-worker"), peer: "ctl-1").ok)
+        _ = try await eventually("re-sent") { await notices(to: "alert-worker").count == 2 ? true : nil }
+        #expect(await world.supervisor.restartNotices.count == 1, "a ctl restart is not a crash")
+        #expect(await world.stop().exitCode == 0)
+    }
+
     @Test func transientSpawnFailureIsRetriedWithBackoff() async throws {
         let world = World(behaviours: ["alert-worker": [.spawnFails, .spawnFails]])
         try await world.waitUntilReady()

@@ -49,6 +49,10 @@ public enum SupervisorCommand: Codable, Sendable, Equatable {
     case isolateNode(node: String)
     /// To the fork-worker: lift a manual isolation (`supervisor ctl restore`).
     case restoreNode(node: String)
+    /// To the alert-worker: the supervisor restarted a crashed or hung worker (its `restart`-th restart in this
+    /// run), so a WorkerRestarted alert is raised. The supervisor sends every notice of the run again to each new
+    /// alert-worker process; the alert id is stable per restart, so a notice given twice is stored once.
+    case workerRestarted(worker: String, restart: Int, lastExit: String)
 }
 
 /// `supervisor ctl …` → supervisor.

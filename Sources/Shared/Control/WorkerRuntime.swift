@@ -160,7 +160,8 @@ public final class WorkerRuntime: Sendable {
     /// Requested by SIGTERM/SIGINT, `SupervisorCommand.shutdown`, or the supervisor disappearing.
     public let shutdown: ShutdownSignal
     /// Supervisor commands meant for the worker's own loop (everything but `shutdown`, which the runtime
-    /// handles): the fork-worker's `isolateNode`/`restoreNode`. Other workers may ignore it.
+    /// handles): the fork-worker's `isolateNode`/`restoreNode`, the alert-worker's `workerRestarted`. Other workers
+    /// may ignore it.
     public let workerCommands: AsyncStream<SupervisorCommand>
     private let workerCommandSink: AsyncStream<SupervisorCommand>.Continuation
     private let keepAlive = DispatchSourceHolder()
@@ -250,7 +251,7 @@ public final class WorkerRuntime: Sendable {
                     case .shutdown(let reason):
                         logger.info("supervisor asked to shut down", metadata: ["reason": "\(reason)"])
                         shutdown.request(reason: "supervisor: \(reason)")
-                    case .isolateNode, .restoreNode:
+                    case .isolateNode, .restoreNode, .workerRestarted:
                         sink.yield(command)
                     }
                 }

@@ -136,6 +136,14 @@ final class AlertRulesPipeline {
         return result
     }
 
+    /// The supervisor restarted a crashed or hung worker: one WorkerRestarted per restart (a notice given again is
+    /// stored once).
+    @discardableResult
+    func workerRestarted(worker: String, restart: Int, lastExit: String, at ms: UInt64) throws(AlertRulesError) -> CommitResult {
+        let before = engine.state
+        return try commit(engine.workerRestarted(worker: worker, restart: restart, lastExit: lastExit, at: ms), cursor: nil, rollback: before)
+    }
+
     /// `chain_alerter_condition_open{kind, node}`: 1 while a BlockStall, NodeIsolated or NodeDisconnected
     /// condition is open, 0 once it closed (the metrics contract with /metrics and /status).
     func publishConditions() {

@@ -92,6 +92,21 @@ extension AlertRuleEngine {
         return out
     }
 
+    /// WorkerRestarted: id stable per run, worker and restart number, so a notice re-sent to a new alert-worker
+    /// process is stored once.
+    func workerRestarted(worker: String, restart: Int, lastExit: String, at ms: UInt64) -> Outcome {
+        let f = factory
+        let id = "WorkerRestarted:\(runID):\(worker):\(restart)"
+        let stamp = BlockStamp(height: 0, hash: [], chainTime: nil, localTime: ms, slot: nil)
+        var alert = f.alert(.workerRestarted, id: id, block: stamp, mode: .current, node: nil, title: "Worker restarted",
+                            body: "The supervisor restarted \(worker) (restart \(restart) in this run) after: \(lastExit)",
+                            fields: ["worker": .string(worker), "restart": .int(Int64(restart)), "last_exit": .string(lastExit)],
+                            observedAtMilliseconds: ms)
+        alert = Self.withoutUnknownBlock(alert)
+        alert.fields["height"] = nil
+        return Outcome(alerts: [alert])
+    }
+
     static func durationMs(_ d: Duration) -> Int64 {
         d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
