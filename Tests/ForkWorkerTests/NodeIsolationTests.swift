@@ -249,6 +249,37 @@ struct NodeIsolationTests {
         #expect(p.alerts(.nodeDisconnected, node: p.urls[0]).first?.id.hasSuffix(":\(p.urls[0]):1") == true)
     }
 
+    static let stoppingScenario = """
+        name = "primary-node-stops"
+        history = 20
+        block_interval_ms = 100
+        end_at = 150
+
+        [[nodes]]
+        name = "devnode-0"
+        stop_at = 70
+
+        [[nodes]]
+        name = "devnode-1"
+        """
+
+    /// The primary node itself goes away at block 70 (devnode `stop_at`: listener closed, connections dropped):
+    /// its watcher keeps reconnecting in vain, the primary fails over, NodeDisconnected is raised once, and every
+    /// block up to the end is checked once, in order.
+    @Test func thePrimaryNodeGoingAwayFailsOverWithoutMissingABlock() async throws {
+        let p = try await Pipeline(scenario: Self.stoppingScenario, nodes: 2)
+        defer { p.close() }
+        try #require(await eventually(timeout: .seconds(20)) { p.devnode.output.contains("node devnode-0 stopped at block 70") }, "\(p.devnode.output)")
+        try #require(await eventually(timeout: .seconds(15)) { !p.alerts(.nodeDisconnected, node: p.urls[0]).isEmpty }, "\(p.logs)")
+        try #require(await eventually(timeout: .seconds(20)) { p.cursorHeight >= 150 }, "\(p.logs)")
+        try await Task.sleep(for: .milliseconds(300))
+        try p.expectContiguousCheckedBlocks(through: 150)
+        #expect(p.alerts(.nodeDisconnected).count == 1)
+        #expect(p.alerts(.nodeReconnected).isEmpty)
+        let forkLog = p.fork?.output ?? ""
+        #expect(forkLog.contains("primary=\(p.urls[1])"))
+    }
+
     // MARK: a stalled watcher
 
     /// A watcher stopped with SIGSTOP (not dead: its sockets stay open, it reads nothing) does not slow anything:
