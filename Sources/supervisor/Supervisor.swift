@@ -283,7 +283,9 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         switch request.command {
         case "status":
             let running = workers.filter { $0.state == .running }.count
-            return CtlResponse(ok: true, message: "\(running)/\(workers.count) workers running", workers: statusRows())
+            var message = "\(running)/\(workers.count) workers running"
+            if !manualIsolations.isEmpty { message += "; isolated by hand: " + manualIsolations.joined(separator: ", ") }
+            return CtlResponse(ok: true, message: message, workers: statusRows())
         case "restart":
             guard shutdown == nil else { return CtlResponse(ok: false, message: "the supervisor is shutting down") }
             let names = workers.map(\.slot.name).joined(separator: ", ")
@@ -340,6 +342,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     /// A crashed or hung worker was started again: the alert-worker raises WorkerRestarted.
     private func noticeRestart(_ index: Int) async {
         let worker = workers[index]
+        guard worker.pid != nil else { return } // the spawn itself failed: nothing was restarted
         let notice = SupervisorCommand.workerRestarted(worker: worker.slot.name, restart: worker.restarts, lastExit: worker.lastExit ?? "unknown")
         restartNotices.append(notice)
         if restartNotices.count > 64 { restartNotices.removeFirst(restartNotices.count - 64) }

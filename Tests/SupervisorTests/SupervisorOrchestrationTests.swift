@@ -224,6 +224,8 @@ struct SupervisorOrchestrationTests {
         let isolate = WorldEvent.command("fork-worker", .isolateNode(node: "ws://b:9944"))
         _ = try await eventually("isolate sent") { await world.host.log.contains(isolate) ? true : nil }
         #expect(await world.supervisor.manualIsolations == ["ws://b:9944"])
+        let status = try await world.channel.ctl(CtlRequest(command: "status"), peer: "ctl-3b")
+        #expect(status.message.hasSuffix("; isolated by hand: ws://b:9944"), "\(status.message)")
 
         // A new fork-worker process is told again once it is READY.
         let before = await world.host.pid(of: "fork-worker")
