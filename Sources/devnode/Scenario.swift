@@ -90,6 +90,9 @@ struct Scenario: Codable, Sendable, Equatable {
     /// Blocks produced at start-up, before live production (genesis excluded).
     var history: Int
     var blockIntervalMilliseconds: Int
+    /// Live production starts this long after the devnode starts (so that watchers started after it see every
+    /// block announced; tests on a loaded machine).
+    var startDelayMilliseconds: Int?
     /// The last block produced; nil = produce forever.
     var endAt: UInt64?
     var specVersion: UInt32?
@@ -101,6 +104,7 @@ struct Scenario: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, history, blockIntervalMilliseconds = "block_interval_ms", endAt = "end_at", specVersion = "spec_version"
+        case startDelayMilliseconds = "start_delay_ms"
         case nodes, actions, forks, stalls, faults
     }
 
