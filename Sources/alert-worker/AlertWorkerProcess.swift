@@ -9,7 +9,7 @@ enum AlertWorkerProcess {
     static func endpoint(_ directory: String) -> String { "ipc://\(directory)/alert-worker.sock" }
 
     static func run(arguments: [String], environment: [String: String], name: String, shutdown: ShutdownSignal,
-                    logger: Logger, rules: (any BlockRules)? = nil) async -> Int32 {
+                    logger: Logger, rules: (any BlockRules)? = nil, commands: AsyncStream<SupervisorCommand>? = nil) async -> Int32 {
         let configuration: Configuration
         switch ConfigLoader.resolve(arguments: arguments, environment: environment) {
         case .success(let resolved): configuration = resolved
@@ -54,7 +54,7 @@ enum AlertWorkerProcess {
         sendReport()
         logger.info("alert-worker running", metadata: ["instance": "\(instanceID)", "cursor": "\(intake.cursor?.height.description ?? "none")"])
 
-        enum Input: Sendable { case frame(BusFrame), tick, stop }
+        enum Input: Sendable { case frame(BusFrame), command(SupervisorCommand), tick, stop }
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let feeders = [
             Task { for await frame in loop.inbox(inID) { continuation.yield(.frame(frame)) } },
@@ -65,6 +65,10 @@ enum AlertWorkerProcess {
                 }
             },
             Task { _ = await shutdown.wait(); continuation.yield(.stop) },
+            Task {
+                guard let commands else { return }
+                for await command in commands { continuation.yield(.command(command)) }
+            },
         ]
         var reader = EnvelopeReader(socket: "canonical-in")
         var code: Int32 = 0
@@ -80,6 +84,14 @@ enum AlertWorkerProcess {
                     case .chainIdentity:
                         try pipeline?.apply(identity: try envelope.decode(ChainIdentity.self))
                         continue
+                    case .nodeVerdict:
+                        let verdict = try envelope.decode(NodeVerdict.self)
+                        guard let pipeline else { continue }
+                        let result = try pipeline.apply(verdict: verdict, at: UInt64(Date().timeIntervalSince1970 * 1000))
+                        if !result.inserted.isEmpty {
+                            logger.notice("node verdict alerted", metadata: ["node": "\(verdict.node)", "ids": "\(result.inserted.joined(separator: ","))"])
+                        }
+                        outcome = .committed(newAlerts: result.inserted.count, lastRowID: result.lastRowID)
                     case .nodeStatus:
                         let status = try envelope.decode(NodeStatus.self)
                         if let height = status.bestHeight {
@@ -101,8 +113,23 @@ enum AlertWorkerProcess {
                 } catch {
                     logger.warning("undecodable or unchecked message", metadata: ["error": "\(error)"])
                 }
+            case .command(let command):
+                guard case .workerRestarted(let worker, let restart, let lastExit) = command, let pipeline else { continue }
+                do {
+                    let result = try pipeline.workerRestarted(worker: worker, restart: restart, lastExit: lastExit,
+                                                              at: UInt64(Date().timeIntervalSince1970 * 1000))
+                    if !result.inserted.isEmpty,
+                       let bytes = try? writer.seal(AlertDoorbell(highestRowID: result.lastRowID, newRows: UInt32(clamping: result.inserted.count))) {
+                        try? loop.send(bytes, on: doorbellID)
+                    }
+                } catch {
+                    logger.error("store failed; exiting so the supervisor restarts from the cursor", metadata: ["error": "\(error)"])
+                    code = 1
+                    break loop
+                }
             case .tick:
                 sendReport()
+                pipeline?.publishConditions()
                 do {
                     if let result = try pipeline?.tick(now: UInt64(Date().timeIntervalSince1970 * 1000)), !result.inserted.isEmpty,
                        let bytes = try? writer.seal(AlertDoorbell(highestRowID: result.lastRowID, newRows: UInt32(clamping: result.inserted.count))) {

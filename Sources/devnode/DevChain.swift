@@ -112,6 +112,7 @@ final class DevChain: Sendable {
     func run() async {
         var stalls: [UInt64: Int] = [:]
         for stall in scenario.stalls ?? [] { stalls[stall.at] = stall.durationMilliseconds }
+        if let delay = scenario.startDelayMilliseconds, delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
         while !Task.isCancelled {
             let height = state.withLock { UInt64($0.canonical.count - 1) }
             if let end = scenario.endAt, height >= end { break }

@@ -83,15 +83,42 @@ final class DevServer: Sendable {
 
     // MARK: notifications
 
+    /// Blocks this node is behind now (`lag_blocks` until the chain reaches `lag_until`).
+    var lagBlocks: Int {
+        guard let lag = node.lagBlocks else { return 0 }
+        if let until = node.lagUntil, chain.best.number >= until { return 0 }
+        return lag
+    }
+
     private var delay: TimeAmount {
-        let lag = (node.lagBlocks ?? 0) * chain.scenario.blockIntervalMilliseconds
+        let lag = lagBlocks * chain.scenario.blockIntervalMilliseconds
         return .milliseconds(Int64((node.delayMilliseconds ?? 0) + lag))
     }
+
+    /// How long this node takes to answer an RPC call now (`rpc_delay_ms` between `rpc_delay_from` and `rpc_delay_until`).
+    var rpcDelay: TimeAmount {
+        guard let ms = node.rpcDelayMilliseconds, ms > 0 else { return .zero }
+        let height = chain.best.number
+        if let from = node.rpcDelayFrom, height < from { return .zero }
+        if let until = node.rpcDelayUntil, height >= until { return .zero }
+        return .milliseconds(Int64(ms))
+    }
+
+    private let stopped = Atomic<Bool>(false)
 
     private func announce(_ event: ChainEvent) {
         let all = connections.withLock { Array($0.values) }
         switch event {
         case .imported(let block, let best, let only):
+            if let stopAt = node.stopAt, best, block.number >= stopAt {
+                // The node goes away as if killed: no more listener, every connection dropped.
+                if stopped.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+                    say("devnode: node \(node.name) stopped at block \(block.number)")
+                    Task { await self.stop() }
+                }
+                return
+            }
+            if stopped.load(ordering: .relaxed) { return }
             if let only, only != node.name { return }
             let header = Self.headerJSON(block.header)
             for connection in all {
@@ -117,6 +144,12 @@ final class DevServer: Sendable {
         case .ended:
             break
         }
+    }
+
+    /// The header this node would show as best when it is `lagBlocks` behind.
+    private func lagged(_ best: DevBlock) -> BlockHeader {
+        let height = best.number > UInt64(lagBlocks) ? best.number - UInt64(lagBlocks) : 0
+        return chain.canonicalHash(height).flatMap { chain.block($0) }?.header ?? best.header
     }
 
     /// Sends `fault` to every connection of this node.
@@ -240,7 +273,7 @@ final class DevServer: Sendable {
             connection.subscribe(subscription, kind)
             // Like a real node: the current best/finalized head and runtime version follow the subscription at once.
             let initial: JSONValue? = switch kind {
-            case .newHeads: Self.headerJSON(chain.best.header)
+            case .newHeads: Self.headerJSON(lagBlocks > 0 ? lagged(chain.best) : chain.best.header)
             case .finalizedHeads: Self.headerJSON(chain.finalized.header)
             case .runtimeVersion: Self.runtimeVersionJSON(chain.currentSpecVersion)
             case .allHeads: nil
@@ -369,6 +402,11 @@ final class RPCFrameHandler: ChannelInboundHandler {
             pending = nil
             let text = String(buffer: buffer)
             if let response = server.handle(text, on: connection) {
+                let delay = server.rpcDelay
+                if delay != .zero {
+                    connection.send(response, after: delay)
+                    return
+                }
                 var out = context.channel.allocator.buffer(capacity: response.utf8.count)
                 out.writeString(response)
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: nil)

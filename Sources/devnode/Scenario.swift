@@ -5,13 +5,33 @@ import TOMLKit
 /// several nodes and injected faults. Loaded from TOML or JSON (keys in snake_case).
 struct Scenario: Codable, Sendable, Equatable {
     /// A node of the simulated network: its own listener, notifications delayed by `delayMilliseconds`
-    /// and held back by `lagBlocks` blocks.
+    /// and held back by `lagBlocks` blocks (until the chain reaches `lagUntil`, when it catches up); RPC answers
+    /// delayed by `rpcDelayMilliseconds` (from height `rpcDelayFrom` until `rpcDelayUntil`, when given); the
+    /// node stops (listener closed, connections dropped, as if killed) when the chain reaches `stopAt`.
     struct Node: Codable, Sendable, Equatable {
         var name: String
         var delayMilliseconds: Int?
         var lagBlocks: Int?
+        var lagUntil: UInt64?
+        var rpcDelayMilliseconds: Int?
+        var rpcDelayFrom: UInt64?
+        var rpcDelayUntil: UInt64?
+        var stopAt: UInt64?
         enum CodingKeys: String, CodingKey {
-            case name, delayMilliseconds = "delay_ms", lagBlocks = "lag_blocks"
+            case name, delayMilliseconds = "delay_ms", lagBlocks = "lag_blocks", lagUntil = "lag_until"
+            case rpcDelayMilliseconds = "rpc_delay_ms", rpcDelayFrom = "rpc_delay_from", rpcDelayUntil = "rpc_delay_until", stopAt = "stop_at"
+        }
+
+        init(name: String, delayMilliseconds: Int? = nil, lagBlocks: Int? = nil, lagUntil: UInt64? = nil, rpcDelayMilliseconds: Int? = nil,
+             rpcDelayFrom: UInt64? = nil, rpcDelayUntil: UInt64? = nil, stopAt: UInt64? = nil) {
+            self.name = name
+            self.delayMilliseconds = delayMilliseconds
+            self.lagBlocks = lagBlocks
+            self.lagUntil = lagUntil
+            self.rpcDelayMilliseconds = rpcDelayMilliseconds
+            self.rpcDelayFrom = rpcDelayFrom
+            self.rpcDelayUntil = rpcDelayUntil
+            self.stopAt = stopAt
         }
     }
 
@@ -70,6 +90,9 @@ struct Scenario: Codable, Sendable, Equatable {
     /// Blocks produced at start-up, before live production (genesis excluded).
     var history: Int
     var blockIntervalMilliseconds: Int
+    /// Live production starts this long after the devnode starts (so that watchers started after it see every
+    /// block announced; tests on a loaded machine).
+    var startDelayMilliseconds: Int?
     /// The last block produced; nil = produce forever.
     var endAt: UInt64?
     var specVersion: UInt32?
@@ -81,6 +104,7 @@ struct Scenario: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name, history, blockIntervalMilliseconds = "block_interval_ms", endAt = "end_at", specVersion = "spec_version"
+        case startDelayMilliseconds = "start_delay_ms"
         case nodes, actions, forks, stalls, faults
     }
 
@@ -129,6 +153,17 @@ struct Scenario: Codable, Sendable, Equatable {
     func validate() throws(ScenarioError) {
         if history < 0 || history > 1_000_000 { throw ScenarioError(problem: "history must be 0...1000000 blocks") }
         if blockIntervalMilliseconds < 1 { throw ScenarioError(problem: "block_interval_ms must be at least 1") }
+        for node in nodes ?? [] {
+            if (node.lagBlocks ?? 0) < 0 || (node.delayMilliseconds ?? 0) < 0 || (node.rpcDelayMilliseconds ?? 0) < 0 {
+                throw ScenarioError(problem: "node \(node.name): lag_blocks, delay_ms and rpc_delay_ms must not be negative")
+            }
+            if node.lagUntil != nil && node.lagBlocks == nil {
+                throw ScenarioError(problem: "node \(node.name): lag_until needs lag_blocks")
+            }
+            if (node.rpcDelayFrom != nil || node.rpcDelayUntil != nil) && node.rpcDelayMilliseconds == nil {
+                throw ScenarioError(problem: "node \(node.name): rpc_delay_from/rpc_delay_until need rpc_delay_ms")
+            }
+        }
         for action in actions ?? [] where !Self.actionKinds.contains(action.kind) {
             throw ScenarioError(problem: "unknown action kind '\(action.kind)'; known: \(Self.actionKinds.sorted().joined(separator: ", "))")
         }

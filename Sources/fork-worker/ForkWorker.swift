@@ -17,8 +17,23 @@ struct ForkWorkerTimings: Sendable {
     /// A cursor that stays short of the last block sent for this long means a message was lost.
     var cursorStuckMilliseconds: Int64 = 3000
     var tickMilliseconds: UInt64 = 100
+    /// Node verdict timings that tests shorten (`lagSustain`, `latencySustain`, `disconnectAfter`,
+    /// `reconnectStable`, `stale`, `settle`, milliseconds); the thresholds themselves come from `[alerts]`.
+    var roster: [String: Int64] = [:]
 
-    /// `cursorWait=MS,cursorStuck=MS,tick=MS`.
+    /// The roster settings from the configuration's thresholds and these overrides.
+    func rosterSettings(_ thresholds: AlertThresholds) -> NodeRoster.Settings {
+        var s = NodeRoster.Settings(thresholds: thresholds)
+        if let v = roster["lagSustain"] { s.lagSustainMilliseconds = v }
+        if let v = roster["latencySustain"] { s.latencySustainMilliseconds = v }
+        if let v = roster["disconnectAfter"] { s.disconnectAfterMilliseconds = v }
+        if let v = roster["reconnectStable"] { s.reconnectStableMilliseconds = v }
+        if let v = roster["stale"] { s.staleAfterMilliseconds = v }
+        if let v = roster["settle"] { s.settleMilliseconds = v }
+        return s
+    }
+
+    /// `cursorWait=MS,cursorStuck=MS,tick=MS` plus the roster keys above.
     static func fromEnvironment(_ environment: [String: String]) -> ForkWorkerTimings {
         var t = ForkWorkerTimings()
         for part in (environment["CHAIN_ALERTER_FORK_TUNING"] ?? "").split(separator: ",") {
@@ -28,6 +43,7 @@ struct ForkWorkerTimings: Sendable {
             case "cursorWait": t.cursorWaitMilliseconds = v
             case "cursorStuck": t.cursorStuckMilliseconds = v
             case "tick": t.tickMilliseconds = UInt64(max(1, v))
+            case "lagSustain", "latencySustain", "disconnectAfter", "reconnectStable", "stale", "settle": t.roster[String(kv[0])] = max(0, v)
             default: continue
             }
         }
@@ -77,22 +93,37 @@ final class ForkWorker {
     private var forwardedSpecs: Set<UInt32> = []
     private var forwardedHeights: [String: UInt64] = [:]
 
+    private var metricsPublishedAt: Int64 = -1_000_000
+    private let wallClock: () -> UInt64
+
     private let inconsistencyCounter = Counter(label: "chain_alerter_fork_inconsistencies_total")
+    private let ignoredHeadersCounter = Counter(label: "chain_alerter_fork_isolated_headers_ignored_total")
     private let emittedCounter = Counter(label: "chain_alerter_fork_blocks_emitted_total")
 
     /// Which socket a payload goes out on.
     enum ForkWorkerSocket { case fetch, alertWorker }
 
-    init(settings: ForkSettings, nodeURLs: [String], lagIsolate: Int, timings: ForkWorkerTimings, name: String, now: Int64,
-         logger: Logger, send: @escaping (_ socket: ForkWorkerSocket, _ routingID: [UInt8]?, _ payload: [UInt8]) -> Void) {
+    init(settings: ForkSettings, nodeURLs: [String], rosterSettings: NodeRoster.Settings, timings: ForkWorkerTimings, name: String, now: Int64,
+         logger: Logger, wallClock: @escaping () -> UInt64 = ForkWorker.unixMilliseconds,
+         send: @escaping (_ socket: ForkWorkerSocket, _ routingID: [UInt8]?, _ payload: [UInt8]) -> Void) {
         self.settings = settings
         self.timings = timings
         self.logger = logger
         self.send = send
+        self.wallClock = wallClock
         self.writer = EnvelopeWriter(sender: name)
-        self.roster = NodeRoster(urls: nodeURLs, lagIsolate: lagIsolate)
+        self.roster = NodeRoster(urls: nodeURLs, settings: rosterSettings, now: now)
         self.startedAt = now
     }
+
+    static func unixMilliseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// The roster as it stands (tests, status).
+    var nodes: NodeRoster { roster }
 
     // MARK: inputs
 
@@ -104,7 +135,7 @@ final class ForkWorker {
             handleSeen(seen, now: now)
         case .nodeStatus:
             guard let status = try? envelope.decode(NodeStatus.self) else { return }
-            roster.update(status, routingID: nil, now: now)
+            publish(roster.update(status, routingID: nil, now: now), now: now)
             // Per-node stall detection in the alert-worker: only a height that moved is worth a store write there.
             if let height = status.bestHeight, forwardedHeights[status.node] != height {
                 forwardedHeights[status.node] = height
@@ -127,7 +158,7 @@ final class ForkWorker {
         switch envelope.header.messageType {
         case .nodeStatus:
             guard let status = try? envelope.decode(NodeStatus.self) else { return }
-            roster.update(status, routingID: routingID, now: now)
+            publish(roster.update(status, routingID: routingID, now: now), now: now)
         case .blockData:
             guard let data = try? envelope.decode(BlockData.self) else { return }
             if let (request, outcome) = fetches.answer(data, now: now) { handleAnswer(request, outcome) }
@@ -138,6 +169,11 @@ final class ForkWorker {
     }
 
     func tick(now: Int64) {
+        publish(roster.evaluate(now: now), now: now)
+        if now - metricsPublishedAt >= 1000 {
+            metricsPublishedAt = now
+            publishNodeMetrics(now: now)
+        }
         for request in fetches.expire(now: now) { handleAnswer(request, .failed(message: "timed out")) }
         if tracker == nil, now - startedAt >= timings.cursorWaitMilliseconds {
             logger.warning("no cursor report from the alert-worker; starting without one (the intake drops what it already checked)")
@@ -164,11 +200,85 @@ final class ForkWorker {
         pump(now: now)
     }
 
+    /// A command from the supervisor (`ctl isolate` / `ctl restore`). Returns false for an unknown node.
+    @discardableResult
+    func handleCommand(_ command: SupervisorCommand, now: Int64) -> Bool {
+        switch command {
+        case .isolateNode(let node):
+            guard let i = roster.index(of: node) else {
+                logger.warning("isolate: unknown node", metadata: ["node": "\(node)"])
+                return false
+            }
+            logger.notice("node isolated by hand", metadata: ["node": "\(roster.entries[i].url)"])
+            publish(roster.isolate(i), now: now, detail: "isolated by hand (supervisor ctl isolate)")
+        case .restoreNode(let node):
+            guard let i = roster.index(of: node) else {
+                logger.warning("restore: unknown node", metadata: ["node": "\(node)"])
+                return false
+            }
+            logger.notice("node restored by hand", metadata: ["node": "\(roster.entries[i].url)"])
+            publish(roster.restore(i), now: now, detail: "restored by hand (supervisor ctl restore)")
+        case .shutdown, .workerRestarted:
+            return true
+        }
+        tick(now: now)
+        return true
+    }
+
+    /// Logs verdict changes and sends the node's verdict to the alert-worker.
+    private func publish(_ changes: [NodeRoster.Change], now: Int64, detail: String = "") {
+        guard !changes.isEmpty else { return }
+        for change in changes {
+            let url = roster.entries[change.node].url
+            switch change {
+            case .isolated(_, let reason):
+                logger.warning("node isolated", metadata: ["node": "\(url)", "reason": "\(reason)",
+                                                          "lag_blocks": "\(roster.entries[change.node].lagBlocks.map(String.init) ?? "-")",
+                                                          "rpc_latency_ms": "\(roster.entries[change.node].status?.rpcLatencyMilliseconds.map(String.init) ?? "-")"])
+            case .restored(_, let was):
+                logger.notice("node restored", metadata: ["node": "\(url)", "was": "\(was)"])
+            case .disconnected:
+                logger.warning("node disconnected", metadata: ["node": "\(url)"])
+            case .reconnected:
+                logger.notice("node reconnected", metadata: ["node": "\(url)"])
+            case .settled:
+                break
+            }
+        }
+        for i in Set(changes.map(\.node)).sorted() {
+            sendToAlertWorker(roster.verdict(i, now: now, wallClockMilliseconds: wallClock(), detail: detail))
+        }
+        publishNodeMetrics(now: now)
+    }
+
+    /// One series per node, labelled with the node URL (the metrics contract with /metrics and /status).
+    private func publishNodeMetrics(now: Int64) {
+        let primary = roster.primary(now: now)
+        for (i, e) in roster.entries.enumerated() {
+            let labels = [("node", e.url)]
+            if let height = e.height { Gauge(label: "chain_alerter_node_best_height", dimensions: labels).record(Double(height)) }
+            Gauge(label: "chain_alerter_node_lag_blocks", dimensions: labels).record(Double(e.lagBlocks ?? 0))
+            Gauge(label: "chain_alerter_node_isolated", dimensions: labels).record(e.isolation == .none ? 0 : 1)
+            Gauge(label: "chain_alerter_node_connected", dimensions: labels).record(roster.isUp(i, now: now) ? 1 : 0)
+            Gauge(label: "chain_alerter_node_primary", dimensions: labels).record(i == primary ? 1 : 0)
+            if let latency = e.status?.rpcLatencyMilliseconds {
+                Gauge(label: "chain_alerter_node_rpc_latency_seconds", dimensions: labels).record(Double(latency) / 1000)
+            }
+        }
+    }
+
     // MARK: handling
 
     private func handleSeen(_ seen: BlockSeen, now: Int64) {
         guard let link = BlockLink(header: seen.header) else {
             logger.debug("undecodable header", metadata: ["node": "\(seen.node)"])
+            return
+        }
+        let nodeIndex = roster.index(of: seen.node)
+        if seen.subscription == .newHeads { roster.observeHead(node: seen.node, height: link.height) }
+        // An isolated node's headers do not count toward best-block decisions while another node is healthy.
+        if let nodeIndex, roster.ignoresHeaders(from: nodeIndex, now: now) {
+            ignoredHeadersCounter.increment()
             return
         }
         if headers.count < 4 * settings.window + 1024 { headers[link.hash] = seen.header }
@@ -228,6 +338,10 @@ final class ForkWorker {
             cursorInstance = report.instanceID
             cursorChangedAt = now
             forgetForwarded(now: now)
+            // A new alert-worker instance gets every settled verdict again (it alerts only on a difference).
+            for i in roster.entries.indices where roster.entries[i].published {
+                sendToAlertWorker(roster.verdict(i, now: now, wallClockMilliseconds: wallClock()))
+            }
             if tracker == nil {
                 start(cursor: cursor)
             } else if restarted, let tracker {

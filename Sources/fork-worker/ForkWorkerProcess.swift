@@ -7,7 +7,7 @@ import Synchronization
 /// over inbound frames and ticks until shutdown.
 enum ForkWorkerProcess {
     static func run(arguments: [String], environment: [String: String], name: String, shutdown: ShutdownSignal,
-                    logger: Logger) async -> Int32 {
+                    logger: Logger, commands: AsyncStream<SupervisorCommand>? = nil) async -> Int32 {
         let configuration: Configuration
         switch ConfigLoader.resolve(arguments: arguments, environment: environment) {
         case .success(let resolved): configuration = resolved
@@ -35,9 +35,10 @@ enum ForkWorkerProcess {
             return fail("cannot open sockets: \(error)", code: 1)
         }
         let (blocksID, fetchID, outID) = (loop.sockets[0], loop.sockets[1], loop.sockets[2])
+        let timings = ForkWorkerTimings.fromEnvironment(environment)
         let worker = ForkWorker(
-            settings: settings, nodeURLs: configuration.nodeRPCURLs, lagIsolate: configuration.alerts.nodeLagIsolate,
-            timings: ForkWorkerTimings.fromEnvironment(environment), name: name, now: nowMilliseconds(), logger: logger
+            settings: settings, nodeURLs: configuration.nodeRPCURLs, rosterSettings: timings.rosterSettings(configuration.alerts),
+            timings: timings, name: name, now: nowMilliseconds(), logger: logger
         ) { socket, routingID, payload in
             do {
                 switch socket {
@@ -51,7 +52,7 @@ enum ForkWorkerProcess {
         logger.info("fork-worker running", metadata: ["window": "\(settings.window)", "gap_limit": "\(settings.gapLimit)",
                                                       "context": "\(settings.startupContextBlocks)"])
 
-        enum Input: Sendable { case blocks(BusFrame), fetch(BusFrame), tick, stop }
+        enum Input: Sendable { case blocks(BusFrame), fetch(BusFrame), command(SupervisorCommand), tick, stop }
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
         let tickInterval = ForkWorkerTimings.fromEnvironment(environment).tickMilliseconds
         // The merged stream holds at most `blocksInFlight` header frames: past that the blocks feeder stops taking
@@ -83,6 +84,10 @@ enum ForkWorkerProcess {
                 }
             },
             Task { _ = await shutdown.wait(); continuation.yield(.stop) },
+            Task {
+                guard let commands else { return }
+                for await command in commands { continuation.yield(.command(command)) }
+            },
         ]
         var blocksReader = EnvelopeReader(socket: "blocks-in")
         var fetchReader = EnvelopeReader(socket: "fetch")
@@ -95,6 +100,8 @@ enum ForkWorkerProcess {
                 if let envelope = fetchReader.open(frame.payload) {
                     worker.handleFetchSocket(envelope, routingID: frame.routingID, now: nowMilliseconds())
                 }
+            case .command(let command):
+                worker.handleCommand(command, now: nowMilliseconds())
             case .tick:
                 worker.tick(now: nowMilliseconds())
             case .stop:

@@ -10,6 +10,7 @@ await runtime.run { runtime in
     let code = await ForkWorkerProcess.run(arguments: Array(CommandLine.arguments.dropFirst()),
                                            environment: ProcessInfo.processInfo.environment,
                                            name: runtime.configuration.name,
-                                           shutdown: runtime.shutdown, logger: runtime.logger)
+                                           shutdown: runtime.shutdown, logger: runtime.logger,
+                                           commands: runtime.workerCommands)
     if code != 0 { exit(code) }
 }

@@ -62,6 +62,8 @@ final class NodeWatcher: Sendable {
         var lastHash: [UInt8]?
         var bestHeight: UInt64?
         var latencyMilliseconds: UInt32?
+        /// When the latency probe in flight was sent (a probe that does not come back counts as slow meanwhile).
+        var probeStartedAt: ContinuousClock.Instant?
         var detail = "starting"
         var specVersion: UInt32?
         var chain: String?
@@ -116,6 +118,13 @@ final class NodeWatcher: Sendable {
                 sendStatus(onDealer: false)
             }
         }
+        // RPC latency: a cheap call (`system_chain`) timed every status interval, reported in NodeStatus.
+        let prober = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: settings.statusInterval)
+                await probeLatency()
+            }
+        }
         let stopper = Task {
             _ = await shutdown.wait()
             state.withLock { $0.connection }?.close()
@@ -162,6 +171,7 @@ final class NodeWatcher: Sendable {
             setDisconnected("connection lost; last height seen \(lastHeight.map(String.init) ?? "none")")
         }
         stopper.cancel()
+        prober.cancel()
         ticker.cancel()
         fetcher.cancel()
         setDisconnected("stopped")
@@ -197,7 +207,8 @@ final class NodeWatcher: Sendable {
             state.genesis = genesisHash
             state.properties = chainProperties
             state.specVersion = spec
-            state.latencyMilliseconds = UInt32(clamping: latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000)
+            state.latencyMilliseconds = Self.milliseconds(latency)
+            state.probeStartedAt = nil
         }
         logger.info("connected", metadata: ["node": "\(settings.nodeURL)", "chain": "\(chainName)", "genesis": "\(genesisHex)",
                                              "spec_version": "\(spec)", "properties": "\(properties.rendered())"])
@@ -217,6 +228,28 @@ final class NodeWatcher: Sendable {
         sendStatus(onDealer: true)
     }
 
+    /// Times one `system_chain` round trip on the current connection.
+    private func probeLatency() async {
+        guard let connection = state.withLock({ $0.connection }) else { return }
+        let started = ContinuousClock.now
+        state.withLock { $0.probeStartedAt = started }
+        do throws(WatcherError) {
+            _ = try await connection.call("system_chain")
+            let elapsed = ContinuousClock.now - started
+            state.withLock { state in
+                state.latencyMilliseconds = Self.milliseconds(elapsed)
+                state.probeStartedAt = nil
+            }
+        } catch {
+            // A failed probe keeps counting as slow until the next one answers (the connection is likely going).
+            logger.debug("latency probe failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> UInt32 {
+        UInt32(clamping: d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
     private func identity(chain: String, genesis: [UInt8], properties: ChainProperties, specVersion: UInt32,
                           metadata: [UInt8]) -> ChainIdentity {
         ChainIdentity(node: settings.nodeURL, genesisHash: genesis, chainName: chain, ss58Format: properties.ss58Format,
@@ -228,6 +261,7 @@ final class NodeWatcher: Sendable {
         let changed = state.withLock { state in
             let was = state.connection != nil
             state.connection = nil
+            state.probeStartedAt = nil
             state.detail = detail
             return was
         }
@@ -371,9 +405,14 @@ final class NodeWatcher: Sendable {
     }
 
     func status() -> NodeStatus {
-        state.withLock { state in
-            NodeStatus(node: settings.nodeURL, connected: state.connection != nil, bestHeight: state.bestHeight ?? state.lastHeight,
-                       rpcLatencyMilliseconds: state.latencyMilliseconds, detail: state.detail, observedAtMilliseconds: Self.nowMilliseconds())
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            var latency = state.latencyMilliseconds
+            if state.connection != nil, let started = state.probeStartedAt {
+                latency = max(latency ?? 0, Self.milliseconds(now - started))
+            }
+            return NodeStatus(node: settings.nodeURL, connected: state.connection != nil, bestHeight: state.bestHeight ?? state.lastHeight,
+                              rpcLatencyMilliseconds: latency, detail: state.detail, observedAtMilliseconds: Self.nowMilliseconds())
         }
     }
 

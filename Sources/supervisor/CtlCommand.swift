@@ -8,7 +8,7 @@ struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "Talk to a running supervisor over its control socket.",
-        subcommands: [Status.self, Restart.self]
+        subcommands: [Status.self, Restart.self, Isolate.self, Restore.self]
     )
 
     /// Where the control socket is.
@@ -95,6 +95,47 @@ struct CtlCommand: AsyncParsableCommand {
                 }
             }
             FileHandle.standardError.write(Data("supervisor ctl: \(worker) is not running again after \(wait) s; see `supervisor ctl status` for its last exit\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension CtlCommand {
+    /// `ctl isolate NODE`.
+    struct Isolate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Isolate a node by hand: its blocks stop counting, it stops being primary, its stall alerts are suppressed, until `ctl restore`.")
+
+        @Argument(help: "The node: its URL as configured, or its watcher's name (node-watcher-N).")
+        var node: String
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let response = try await connection.send(CtlRequest(command: "isolate", target: node))
+            try CtlCommand.finish(response)
+        }
+    }
+
+    /// `ctl restore NODE`.
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Lift an isolation (manual or automatic) of a node.")
+
+        @Argument(help: "The node: its URL as configured, or its watcher's name (node-watcher-N).")
+        var node: String
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let response = try await connection.send(CtlRequest(command: "restore", target: node))
+            try CtlCommand.finish(response)
+        }
+    }
+
+    /// Prints the answer; a refusal goes to stderr and exits 1.
+    static func finish(_ response: CtlResponse) throws {
+        if response.ok {
+            print(response.message)
+        } else {
+            FileHandle.standardError.write(Data("supervisor ctl: \(response.message)\n".utf8))
             throw ExitCode(1)
         }
     }

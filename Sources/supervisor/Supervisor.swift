@@ -82,6 +82,12 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
     /// How many ticks the loop has handled (lets a test with a manual clock step in lockstep).
     private(set) var ticksHandled = 0
     private var announcedReady = false
+    /// Nodes isolated by hand (`ctl isolate`), by URL, in the order they were isolated; re-sent to every new
+    /// fork-worker process until `ctl restore`.
+    private(set) var manualIsolations: [String] = []
+    /// Restarts of crashed or hung workers in this run (the last 64), sent to every new alert-worker process and,
+    /// as they happen, to the running one: each becomes one WorkerRestarted alert (stable id per restart).
+    private(set) var restartNotices: [SupervisorCommand] = []
     private var lastStatusLine = ""
     private var shutdown: Shutdown?
     private var outcome: SupervisorOutcome?
@@ -257,6 +263,13 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
                 workers[index].state = .running
                 logger.info("worker ready", metadata: ["worker": "\(hello.worker)", "pid": "\(hello.pid)"])
             }
+            if workers[index].slot.role == .alertWorker {
+                for notice in restartNotices { await channel.send(notice, to: peer) }
+            }
+            if workers[index].slot.role == .forkWorker {
+                // A (re)started fork-worker knows nothing of what the operator isolated: tell it again.
+                for node in manualIsolations { await channel.send(.isolateNode(node: node), to: peer) }
+            }
         case .heartbeat(let beat, let peer):
             guard let index = workers.firstIndex(where: { $0.slot.name == beat.worker && $0.pid == beat.pid }) else { return }
             workers[index].lastHeartbeat = now
@@ -275,7 +288,9 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
         switch request.command {
         case "status":
             let running = workers.filter { $0.state == .running }.count
-            return CtlResponse(ok: true, message: "\(running)/\(workers.count) workers running", workers: statusRows())
+            var message = "\(running)/\(workers.count) workers running"
+            if !manualIsolations.isEmpty { message += "; isolated by hand: " + manualIsolations.joined(separator: ", ") }
+            return CtlResponse(ok: true, message: message, workers: statusRows())
         case "restart":
             guard shutdown == nil else { return CtlResponse(ok: false, message: "the supervisor is shutting down") }
             let names = workers.map(\.slot.name).joined(separator: ", ")
@@ -301,9 +316,60 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             case .stopping:
                 return CtlResponse(ok: true, message: "\(target) is already stopping")
             }
+        case "isolate", "restore":
+            let isolate = request.command == "isolate"
+            let nodes = nodeURLs
+            let known = nodes.enumerated().map { "\($0.element) (node-watcher-\($0.offset))" }.joined(separator: ", ")
+            guard let target = request.target, !target.isEmpty else {
+                return CtlResponse(ok: false, message: "\(request.command) needs a node URL or node-watcher-N; nodes are: \(known)")
+            }
+            guard let url = Self.resolveNode(target, urls: nodes) else {
+                return CtlResponse(ok: false, message: "no node \(target); nodes are: \(known)")
+            }
+            if isolate {
+                if !manualIsolations.contains(url) { manualIsolations.append(url) }
+            } else {
+                manualIsolations.removeAll { $0 == url }
+            }
+            logger.notice("\(request.command) requested over the control socket", metadata: ["node": "\(url)"])
+            let command: SupervisorCommand = isolate ? .isolateNode(node: url) : .restoreNode(node: url)
+            if let fork = workers.first(where: { $0.slot.role == .forkWorker }), fork.state == .running, let peer = fork.peer {
+                await channel.send(command, to: peer)
+                return CtlResponse(ok: true, message: isolate ? "isolated \(url) until `ctl restore`" : "restored \(url)")
+            }
+            return CtlResponse(ok: true, message: isolate ? "isolation of \(url) recorded; the fork-worker is not running and gets it when it starts"
+                                                          : "restore of \(url) recorded; the fork-worker is not running")
         default:
-            return CtlResponse(ok: false, message: "unknown command \(request.command); supported: status, restart WORKER")
+            return CtlResponse(ok: false, message: "unknown command \(request.command); supported: status, restart WORKER, isolate NODE, restore NODE")
         }
+    }
+
+    /// A crashed or hung worker was started again: the alert-worker raises WorkerRestarted.
+    private func noticeRestart(_ index: Int) async {
+        let worker = workers[index]
+        guard worker.pid != nil else { return } // the spawn itself failed: nothing was restarted
+        let notice = SupervisorCommand.workerRestarted(worker: worker.slot.name, restart: worker.restarts, lastExit: worker.lastExit ?? "unknown")
+        restartNotices.append(notice)
+        if restartNotices.count > 64 { restartNotices.removeFirst(restartNotices.count - 64) }
+        if let alert = workers.first(where: { $0.slot.role == .alertWorker }), alert.state == .running, let peer = alert.peer {
+            await channel.send(notice, to: peer)
+        }
+    }
+
+    /// The node URLs, in configuration order (from the node-watchers' `--watch-node` arguments).
+    var nodeURLs: [String] {
+        workers.filter { $0.slot.role == .nodeWatcher }.compactMap { worker in
+            let args = worker.slot.spec.arguments
+            guard let i = args.lastIndex(of: "--watch-node"), i + 1 < args.count else { return nil }
+            return args[i + 1]
+        }
+    }
+
+    /// A node named by its URL exactly as configured, or by its watcher's name `node-watcher-N`.
+    static func resolveNode(_ target: String, urls: [String]) -> String? {
+        if urls.contains(target) { return target }
+        if target.hasPrefix("node-watcher-"), let n = Int(target.dropFirst("node-watcher-".count)), urls.indices.contains(n) { return urls[n] }
+        return nil
     }
 
     // MARK: - Deadlines, start order, shutdown
@@ -324,6 +390,7 @@ actor Supervisor<Host: ProcessHost, Channel: ControlChannel, C: Clock> where C.D
             case .backoff(let until) where now >= until && shutdown == nil:
                 workers[index].restarts += 1
                 await spawn(index)
+                await noticeRestart(index)
             case .stopping(let deadline, let killed, let then) where now >= deadline:
                 if !killed, let pid = workers[index].pid {
                     logger.warning("worker did not stop in time; sending SIGKILL", metadata: ["worker": "\(workers[index].slot.name)", "pid": "\(pid)"])

@@ -12,6 +12,7 @@ struct DevnodeScenarioTests {
         name = "fork-scenarios"
         history = 20
         block_interval_ms = 60
+        start_delay_ms = 1500
         end_at = 170
 
         [[nodes]]
@@ -147,6 +148,7 @@ struct DevnodeScenarioTests {
         name = "secondary-fork-and-backwards-reorg"
         history = 20
         block_interval_ms = 60
+        start_delay_ms = 1500
         end_at = 90
 
         [[nodes]]

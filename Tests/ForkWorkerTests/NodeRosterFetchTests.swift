@@ -9,7 +9,10 @@ struct NodeRosterFetchTests {
     }
 
     @Test func primaryFailsOverWhenDisconnectedOrIsolatedAndFailsBack() {
-        var roster = NodeRoster(urls: ["ws://a", "ws://b", "ws://c"], lagIsolate: 10)
+        var settings = NodeRoster.Settings(lagIsolate: 10)
+        settings.lagSustainMilliseconds = 0
+        settings.recoverAfterMilliseconds = 0
+        var roster = NodeRoster(urls: ["ws://a", "ws://b", "ws://c"], settings: settings)
         #expect(roster.primary(now: 0) == 0)
         roster.update(status("ws://a"), routingID: Array("node-watcher-0".utf8), now: 0)
         roster.update(status("ws://b"), routingID: Array("node-watcher-1".utf8), now: 0)

@@ -222,6 +222,25 @@ final class ScratchDirectory {
         #expect(ConfigLoader.parseDuration("s") == nil)
     }
 
+    @Test func nodeIsolationKeysParseValidateAndShowInTheSummary() throws {
+        let dir = ScratchDirectory()
+        let defaults = try resolve(["--slack=false"], in: dir)
+        #expect(defaults.alerts.nodeLatencyIsolate == .seconds(5))
+        #expect(defaults.alerts.nodeRecoverAfter == .seconds(30))
+        #expect(defaults.redactedSummary().contains("node_latency_isolate = \"5s\""))
+        #expect(defaults.redactedSummary().contains("node_recover_after = \"30s\""))
+        let file = dir.write("c.toml", "[alerts]\nnode_latency_isolate = \"1500ms\"\nnode_recover_after = \"2s\"\nnode_lag_isolate = 4\n")
+        let c = try resolve(["--slack=false", "--config", file], in: dir)
+        #expect(c.alerts.nodeLatencyIsolate == .milliseconds(1500))
+        #expect(c.alerts.nodeRecoverAfter == .seconds(2))
+        #expect(c.alerts.nodeLagIsolate == 4)
+        #expect(c.redactedSummary().contains("node_latency_isolate = \"1500ms\""))
+        let bad = dir.write("bad.toml", "[alerts]\nnode_latency_isolate = 5\n")
+        #expect(throws: ConfigError.self) { try resolve(["--slack=false", "--config", bad], in: dir) }
+        let zero = dir.write("zero.toml", "[alerts]\nnode_recover_after = \"0s\"\n")
+        #expect(throws: ConfigError.self) { try resolve(["--slack=false", "--config", zero], in: dir) }
+    }
+
     @Test func longStateDirectoryIsRejected() {
         let dir = ScratchDirectory()
         #expect(throws: ConfigError.self) { try resolve(["--slack=false", "--state-dir", "/" + String(repeating: "d", count: 120)], in: dir) }

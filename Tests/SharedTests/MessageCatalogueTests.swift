@@ -118,6 +118,38 @@ import Testing
         #expect(try roundTrip(down) == down)
     }
 
+    @Test func nodeVerdict() throws {
+        let isolated = NodeVerdict(node: "ws://127.0.0.1:9945", isolated: true, reason: .lag, connected: true, primary: false, lagBlocks: 15,
+                                   rpcLatencyMilliseconds: 7, bestHeight: 85, bestNodeHeight: 100, detail: "15 blocks behind",
+                                   observedAtMilliseconds: 1_700_000_000_000)
+        #expect(try roundTrip(isolated) == isolated)
+        #expect(NodeVerdict.messageType.rawValue == 109)
+        let bare = NodeVerdict(node: "n", isolated: false, reason: .none, connected: false, primary: true, lagBlocks: nil,
+                               rpcLatencyMilliseconds: nil, bestHeight: nil, bestNodeHeight: nil, observedAtMilliseconds: 0)
+        #expect(try roundTrip(bare) == bare)
+        for reason in IsolationReason.allCases {
+            var v = isolated
+            v.reason = reason
+            #expect(try roundTrip(v) == v)
+        }
+        // An unknown reason byte is rejected, not guessed.
+        var payload = try isolated.encodePayload()
+        let reasonOffset = 1 + isolated.node.utf8.count + 1
+        payload[reasonOffset] = 9
+        #expect(throws: EnvelopeError.self) { _ = try NodeVerdict.decodePayload(payload) }
+        for length in 0 ..< payload.count - 1 {
+            #expect(throws: EnvelopeError.self) { _ = try NodeVerdict.decodePayload(Array(try isolated.encodePayload().prefix(length))) }
+        }
+    }
+
+    @Test func supervisorNodeCommandsRoundTripAndOldShutdownStillDecodes() throws {
+        for command in [SupervisorCommand.isolateNode(node: "ws://a:1"), .restoreNode(node: "ws://a:1"), .shutdown(reason: "x")] {
+            #expect(try roundTrip(command) == command)
+        }
+        let old = try SupervisorCommand.decodePayload(Array(#"{"shutdown":{"reason":"restart requested"}}"#.utf8))
+        #expect(old == .shutdown(reason: "restart requested"))
+    }
+
     @Test func everyTypeHasOneEncodingAndUniqueRawValue() {
         #expect(Set(MessageType.allCases.map(\.rawValue)).count == MessageType.allCases.count)
         let json: Set<MessageType> = [.workerHello, .workerHeartbeat, .supervisorCommand, .ctlRequest, .ctlResponse]

@@ -210,6 +210,64 @@ struct SupervisorOrchestrationTests {
         #expect(await world.stop().exitCode == 0)
     }
 
+    @Test func ctlIsolateAndRestoreReachTheForkWorkerAndIsolationsAreResentAfterItsRestart() async throws {
+        let world = World()
+        try await world.waitUntilReady()
+        let unknown = try await world.channel.ctl(CtlRequest(command: "isolate", target: "ws://nope:1"), peer: "ctl-1")
+        #expect(!unknown.ok)
+        #expect(unknown.message.contains("no node ws://nope:1") && unknown.message.contains("ws://b:9944 (node-watcher-1)"))
+        let missing = try await world.channel.ctl(CtlRequest(command: "restore"), peer: "ctl-2")
+        #expect(!missing.ok)
+
+        let isolated = try await world.channel.ctl(CtlRequest(command: "isolate", target: "node-watcher-1"), peer: "ctl-3")
+        #expect(isolated.ok, "\(isolated.message)")
+        let isolate = WorldEvent.command("fork-worker", .isolateNode(node: "ws://b:9944"))
+        _ = try await eventually("isolate sent") { await world.host.log.contains(isolate) ? true : nil }
+        #expect(await world.supervisor.manualIsolations == ["ws://b:9944"])
+        let status = try await world.channel.ctl(CtlRequest(command: "status"), peer: "ctl-3b")
+        #expect(status.message.hasSuffix("; isolated by hand: ws://b:9944"), "\(status.message)")
+
+        // A new fork-worker process is told again once it is READY.
+        let before = await world.host.pid(of: "fork-worker")
+        #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "fork-worker"), peer: "ctl-4").ok)
+        _ = try await eventually("isolation re-sent") { await world.host.log.filter { $0 == isolate }.count == 2 ? true : nil }
+        #expect(await world.host.pid(of: "fork-worker") != before)
+
+        let restored = try await world.channel.ctl(CtlRequest(command: "restore", target: "ws://b:9944"), peer: "ctl-5")
+        #expect(restored.ok)
+        _ = try await eventually("restore sent") {
+            await world.host.log.contains(.command("fork-worker", .restoreNode(node: "ws://b:9944"))) ? true : nil
+        }
+        #expect(await world.supervisor.manualIsolations.isEmpty)
+        // Restored: a later fork-worker restart re-sends nothing.
+        #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "fork-worker"), peer: "ctl-6").ok)
+        _ = try await eventually("fork-worker restarted twice") { await world.host.spawns(of: "fork-worker") == 3 ? true : nil }
+        try await world.waitUntilReady()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await world.host.log.filter { $0 == isolate }.count == 2)
+        #expect(await world.stop().exitCode == 0)
+    }
+
+    @Test func restartsOfCrashedWorkersAreNoticedToTheAlertWorkerAndResentToANewOne() async throws {
+        let world = World(behaviours: ["node-watcher-1": [.exitsAfterReady(3)]])
+        try await world.waitUntilReady()
+        func notices(to peer: String) async -> [SupervisorCommand] {
+            await world.host.log.compactMap { event -> SupervisorCommand? in
+                guard case .command(peer, let command) = event, case .workerRestarted = command else { return nil }
+                return command
+            }
+        }
+        let first = try await eventually("notice sent") { () async -> SupervisorCommand? in await notices(to: "alert-worker").first }
+        guard case .workerRestarted(let worker, let restart, let lastExit) = first else { Issue.record("not a restart notice"); return }
+        #expect(worker == "node-watcher-1" && restart == 1)
+        #expect(lastExit.contains("3"), "\(lastExit)")
+        // A new alert-worker process gets the run's notices again (its alert ids make them idempotent).
+        #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "alert-worker"), peer: "ctl-1").ok)
+        _ = try await eventually("re-sent") { await notices(to: "alert-worker").count == 2 ? true : nil }
+        #expect(await world.supervisor.restartNotices.count == 1, "a ctl restart is not a crash")
+        #expect(await world.stop().exitCode == 0)
+    }
+
     @Test func transientSpawnFailureIsRetriedWithBackoff() async throws {
         let world = World(behaviours: ["alert-worker": [.spawnFails, .spawnFails]])
         try await world.waitUntilReady()

@@ -24,6 +24,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
     case nodeStatus = 106
     case cursorReport = 107
     case chainIdentity = 108
+    case nodeVerdict = 109
 
     /// The only encoding this type may arrive in; anything else is dropped as malformed.
     public var encoding: PayloadEncoding {
@@ -46,6 +47,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable, CustomStringConvertible
         case .nodeStatus: "NodeStatus"
         case .cursorReport: "CursorReport"
         case .chainIdentity: "ChainIdentity"
+        case .nodeVerdict: "NodeVerdict"
         }
     }
 }

@@ -290,6 +290,8 @@ public enum ConfigLoader {
             case "farmer_increase_fraction": t.farmerIncreaseFraction = try ratio()
             case "startup_context_blocks": t.startupContextBlocks = try int(min: 0)
             case "node_lag_isolate": t.nodeLagIsolate = try int()
+            case "node_latency_isolate": t.nodeLatencyIsolate = try duration()
+            case "node_recover_after": t.nodeRecoverAfter = try duration()
             default:
                 throw ConfigError(option: where_, problem: "unknown threshold '\(key)'", fix: "see docs/INTERFACE.md for the [alerts] keys")
             }

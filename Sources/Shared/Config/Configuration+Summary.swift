@@ -61,6 +61,8 @@ extension Configuration {
             "farmer_increase_fraction = \(a.farmerIncreaseFraction)",
             "startup_context_blocks = \(a.startupContextBlocks)",
             "node_lag_isolate = \(a.nodeLagIsolate)",
+            "node_latency_isolate = \(seconds(a.nodeLatencyIsolate))",
+            "node_recover_after = \(seconds(a.nodeRecoverAfter))",
         ]
         for address in importantAddresses {
             lines += ["", "[[important_addresses]]", "name = \(q(address.name))", "address = \(q(address.address))"]

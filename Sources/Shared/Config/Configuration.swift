@@ -74,6 +74,10 @@ public struct AlertThresholds: Sendable, Equatable {
     public var farmerIncreaseFraction = 3.0
     public var startupContextBlocks = 1000
     public var nodeLagIsolate = 10
+    /// RPC latency that, sustained, isolates a node (`node_latency_isolate`).
+    public var nodeLatencyIsolate: Duration = .seconds(5)
+    /// How long an automatically isolated node must be caught up and fast before it is restored (`node_recover_after`).
+    public var nodeRecoverAfter: Duration = .seconds(30)
 
     public init() {}
 }

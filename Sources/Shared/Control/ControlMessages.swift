@@ -52,6 +52,15 @@ public struct WorkerHeartbeat: Codable, Sendable, Equatable {
 public enum SupervisorCommand: Codable, Sendable, Equatable {
     /// Finish in-flight work (the notifier drains its outbox) and exit 0.
     case shutdown(reason: String)
+    /// To the fork-worker: isolate this node (URL as configured) until `restoreNode` (`supervisor ctl isolate`).
+    /// The supervisor re-sends every manual isolation to a fork-worker that (re)starts.
+    case isolateNode(node: String)
+    /// To the fork-worker: lift a manual isolation (`supervisor ctl restore`).
+    case restoreNode(node: String)
+    /// To the alert-worker: the supervisor restarted a crashed or hung worker (its `restart`-th restart in this
+    /// run), so a WorkerRestarted alert is raised. The supervisor sends every notice of the run again to each new
+    /// alert-worker process; the alert id is stable per restart, so a notice given twice is stored once.
+    case workerRestarted(worker: String, restart: Int, lastExit: String)
 }
 
 /// `supervisor ctl …` → supervisor.

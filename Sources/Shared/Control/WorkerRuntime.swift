@@ -161,6 +161,11 @@ public final class WorkerRuntime: Sendable {
     public let shutdown: ShutdownSignal
     /// The Prometheus registry behind the process-wide metrics system; its exposition rides on each heartbeat.
     public let metrics: WorkerMetricsExport
+    /// Supervisor commands meant for the worker's own loop (everything but `shutdown`, which the runtime
+    /// handles): the fork-worker's `isolateNode`/`restoreNode`, the alert-worker's `workerRestarted`. Other workers
+    /// may ignore it.
+    public let workerCommands: AsyncStream<SupervisorCommand>
+    private let workerCommandSink: AsyncStream<SupervisorCommand>.Continuation
     private let keepAlive = DispatchSourceHolder()
     /// Shown by the supervisor with each heartbeat (e.g. `best_height`); set it from the main actor.
     @MainActor public var heartbeatStatus: [String: String] = [:]
@@ -171,6 +176,7 @@ public final class WorkerRuntime: Sendable {
         self.logger = logger
         self.control = control
         self.shutdown = ShutdownSignal()
+        (workerCommands, workerCommandSink) = AsyncStream.makeStream(of: SupervisorCommand.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
     /// Sets the worker up from the process environment. Exits 78 with a message on stderr when the
@@ -245,14 +251,18 @@ public final class WorkerRuntime: Sendable {
             }
             let shutdown = self.shutdown
             let logger = self.logger
+            let sink = workerCommandSink
             Task {
                 for await command in control.commands {
                     switch command {
                     case .shutdown(let reason):
                         logger.info("supervisor asked to shut down", metadata: ["reason": "\(reason)"])
                         shutdown.request(reason: "supervisor: \(reason)")
+                    case .isolateNode, .restoreNode, .workerRestarted:
+                        sink.yield(command)
                     }
                 }
+                sink.finish()
             }
         }
         logger.info("worker running", metadata: ["pid": "\(getpid())"])

@@ -21,6 +21,8 @@ struct AlertRuleEngine: Sendable {
         var nodeResumedSinceLastBlock = false
         /// The last block checked (the cursor), for the intake's replay check.
         var lastChecked: BlockStamp?
+        /// Node verdicts as last alerted (isolation and connectivity episodes); nil until the first verdict.
+        var health: NodeHealthBook?
     }
 
     /// What one input produced: alerts to store, and duplicates that are counted and logged but never stored.
@@ -314,7 +316,7 @@ struct AlertRuleEngine: Sendable {
     }
 
     /// A height from NodeStatus has no hash: such node alerts point at no block (INTERFACE: hashes are 0x + 64 hex).
-    private static func withoutUnknownBlock(_ a: AlertPayload) -> AlertPayload {
+    static func withoutUnknownBlock(_ a: AlertPayload) -> AlertPayload {
         guard a.block?.hash == "0x" else { return a }
         var a = a
         a.fields["height"] = .int(Int64(clamping: a.block?.height ?? 0))
@@ -328,7 +330,8 @@ struct AlertRuleEngine: Sendable {
     mutating func tick(now ms: UInt64) -> Outcome {
         var out = Outcome()
         let f = factory
-        for (node, s, gap) in state.stall.tick(now: ms, stallMs: UInt64(max(0, Self.milliseconds(t.blockStall)))) {
+        let isolated = state.health?.isolatedNodes ?? []
+        for (node, s, gap) in state.stall.tick(now: ms, stallMs: UInt64(max(0, Self.milliseconds(t.blockStall)))) where !isolated.contains(node) {
             let id = "BlockStall:\(f.network.idTag):\(node):\(Hex.encode(s.hash, prefix: false))"
             state.stall.nodes[node]?.openStall = id
             let stamp = BlockStamp(height: s.height, hash: s.hash, chainTime: nil, localTime: s.seenAt, slot: nil)

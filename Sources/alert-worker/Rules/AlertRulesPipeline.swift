@@ -127,6 +127,40 @@ final class AlertRulesPipeline {
         return try commit(engine.observe(node: node, height: height, hash: hash, at: ms), cursor: nil, rollback: before)
     }
 
+    /// A node verdict from the fork-worker (node alerts, stall suppression).
+    @discardableResult
+    func apply(verdict: NodeVerdict, at ms: UInt64) throws(AlertRulesError) -> CommitResult {
+        let before = engine.state
+        let result = try commit(engine.apply(verdict: verdict, at: ms), cursor: nil, rollback: before)
+        publishConditions()
+        return result
+    }
+
+    /// The supervisor restarted a crashed or hung worker: one WorkerRestarted per restart (a notice given again is
+    /// stored once).
+    @discardableResult
+    func workerRestarted(worker: String, restart: Int, lastExit: String, at ms: UInt64) throws(AlertRulesError) -> CommitResult {
+        let before = engine.state
+        return try commit(engine.workerRestarted(worker: worker, restart: restart, lastExit: lastExit, at: ms), cursor: nil, rollback: before)
+    }
+
+    /// `chain_alerter_condition_open{kind, node}`: 1 while a BlockStall, NodeIsolated or NodeDisconnected
+    /// condition is open, 0 once it closed (the metrics contract with /metrics and /status).
+    func publishConditions() {
+        let s = engine.state
+        var open: [String: [String: Bool]] = ["BlockStall": [:], "NodeIsolated": [:], "NodeDisconnected": [:]]
+        for (node, n) in s.stall.nodes { open["BlockStall"]![node] = n.openStall != nil }
+        for (node, n) in s.health?.nodes ?? [:] {
+            open["NodeIsolated"]![node] = n.isolated
+            open["NodeDisconnected"]![node] = n.disconnected
+        }
+        for (kind, nodes) in open {
+            for (node, isOpen) in nodes {
+                Gauge(label: "chain_alerter_condition_open", dimensions: [("kind", kind), ("node", node)]).record(isOpen ? 1 : 0)
+            }
+        }
+    }
+
     /// Clock tick for stall detection (call every second or so).
     @discardableResult
     func tick(now ms: UInt64) throws(AlertRulesError) -> CommitResult? {

@@ -264,6 +264,7 @@ struct NetworkCatalogue: Sendable {
         pick(\.slotWindow); pick(\.slotSlowRatio); pick(\.slotFastRatio)
         pick(\.farmerWindow); pick(\.farmerHistory); pick(\.farmerDecreaseFraction); pick(\.farmerIncreaseFraction)
         pick(\.startupContextBlocks); pick(\.nodeLagIsolate)
+        pick(\.nodeLatencyIsolate); pick(\.nodeRecoverAfter)
         return t
     }
 
@@ -328,6 +329,8 @@ struct NetworkCatalogue: Sendable {
             case "farmer_increase_fraction": t.farmerIncreaseFraction = number ?? t.farmerIncreaseFraction
             case "startup_context_blocks": t.startupContextBlocks = value.int ?? t.startupContextBlocks
             case "node_lag_isolate": t.nodeLagIsolate = value.int ?? t.nodeLagIsolate
+            case "node_latency_isolate": if let duration { t.nodeLatencyIsolate = duration }
+            case "node_recover_after": if let duration { t.nodeRecoverAfter = duration }
             default: throw NetworksFileError(message: "\(network): unknown threshold '\(key)'")
             }
         }

@@ -51,6 +51,21 @@ enum RuleStateCodec {
         w.writeBool(s.codeUpdatedAtPrevious)
         w.writeBool(s.nodeResumedSinceLastBlock)
         stamp(s.lastChecked, &w)
+        // Node verdicts: a trailing section, absent until the first verdict (older rows simply end before it).
+        if let health = s.health {
+            let nodes = health.nodes.sorted { $0.key < $1.key }
+            w.writeCompact(UInt64(nodes.count))
+            for (name, n) in nodes {
+                w.writeString(name)
+                w.writeBool(n.isolated)
+                w.writeString(n.reason)
+                w.writeCompact(n.isolationEpisode)
+                w.writeU64(n.isolatedAt)
+                w.writeBool(n.disconnected)
+                w.writeCompact(n.disconnectEpisode)
+                w.writeU64(n.disconnectedAt)
+            }
+        }
         return w.bytes
     }
 
@@ -100,6 +115,23 @@ enum RuleStateCodec {
         s.codeUpdatedAtPrevious = try r.readBool()
         s.nodeResumedSinceLastBlock = try r.readBool()
         s.lastChecked = try stamp(&r)
+        if !r.isAtEnd {
+            var health = NodeHealthBook()
+            let count = try r.readLength(minimumElementSize: 4)
+            for _ in 0 ..< count {
+                let name = try r.readString()
+                var n = NodeHealthBook.Node()
+                n.isolated = try r.readBool()
+                n.reason = try r.readString()
+                n.isolationEpisode = try r.readCompactU64()
+                n.isolatedAt = try r.readU64()
+                n.disconnected = try r.readBool()
+                n.disconnectEpisode = try r.readCompactU64()
+                n.disconnectedAt = try r.readU64()
+                health.nodes[name] = n
+            }
+            s.health = health
+        }
         try r.expectEnd("rule state")
         return s
     }
