@@ -5,7 +5,9 @@
 // 1. absorb: BlockSeen frames from 10 nodes absorbed by the tree in-process (envelope decode, header
 //    decode + blake2b, ForkTracker), messages per second. The tree sources are symlinked from Sources/fork-worker.
 // 2. process: the built fork-worker fed by 10 watcher doubles over ipc (PUSH BlockSeen, DEALER answering
-//    fetches) with a 1,000-block window: end-to-end messages per second and the process's peak RSS.
+//    fetches) with a 1,000-block window: end-to-end messages per second and the process's peak RSS. Fed in a
+//    closed loop (at most ~2,000 blocks ahead of what has been checked). BENCH_BIN_DIR: where fork-worker is;
+//    BENCH_LOG_LEVEL: the fork-worker's log level; BENCH_TRACE=1 prints every fetch and received message.
 // 3. startup: devnode (1,000 blocks of history) + node-watcher + fork-worker; time from the first cursor
 //    report to the 1,001st CanonicalBlock (context load of 1,000 blocks plus the first block).
 import Foundation

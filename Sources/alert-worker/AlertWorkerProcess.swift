@@ -51,6 +51,20 @@ enum AlertWorkerProcess {
             let report = intake.report(instanceID: instanceID, nowMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
             if let bytes = try? writer.seal(report) { try? loop.send(bytes, on: cursorID) }
         }
+        /// Runs a store commit outside the block path and rings the notifier for its new rows. False when the store
+        /// failed: the worker then exits so the supervisor restarts it from the cursor.
+        func commitThenRing(_ commit: () throws -> CommitResult?) -> Bool {
+            do {
+                if let result = try commit(), !result.inserted.isEmpty,
+                   let bytes = try? writer.seal(AlertDoorbell(highestRowID: result.lastRowID, newRows: UInt32(clamping: result.inserted.count))) {
+                    try? loop.send(bytes, on: doorbellID)
+                }
+                return true
+            } catch {
+                logger.error("store failed; exiting so the supervisor restarts from the cursor", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
         sendReport()
         logger.info("alert-worker running", metadata: ["instance": "\(instanceID)", "cursor": "\(intake.cursor?.height.description ?? "none")"])
 
@@ -115,28 +129,15 @@ enum AlertWorkerProcess {
                 }
             case .command(let command):
                 guard case .workerRestarted(let worker, let restart, let lastExit) = command, let pipeline else { continue }
-                do {
-                    let result = try pipeline.workerRestarted(worker: worker, restart: restart, lastExit: lastExit,
-                                                              at: UInt64(Date().timeIntervalSince1970 * 1000))
-                    if !result.inserted.isEmpty,
-                       let bytes = try? writer.seal(AlertDoorbell(highestRowID: result.lastRowID, newRows: UInt32(clamping: result.inserted.count))) {
-                        try? loop.send(bytes, on: doorbellID)
-                    }
-                } catch {
-                    logger.error("store failed; exiting so the supervisor restarts from the cursor", metadata: ["error": "\(error)"])
+                if !commitThenRing({ try pipeline.workerRestarted(worker: worker, restart: restart, lastExit: lastExit,
+                                                                  at: UInt64(Date().timeIntervalSince1970 * 1000)) }) {
                     code = 1
                     break loop
                 }
             case .tick:
                 sendReport()
                 pipeline?.publishConditions()
-                do {
-                    if let result = try pipeline?.tick(now: UInt64(Date().timeIntervalSince1970 * 1000)), !result.inserted.isEmpty,
-                       let bytes = try? writer.seal(AlertDoorbell(highestRowID: result.lastRowID, newRows: UInt32(clamping: result.inserted.count))) {
-                        try? loop.send(bytes, on: doorbellID)
-                    }
-                } catch {
-                    logger.error("store failed; exiting so the supervisor restarts from the cursor", metadata: ["error": "\(error)"])
+                if !commitThenRing({ try pipeline?.tick(now: UInt64(Date().timeIntervalSince1970 * 1000)) }) {
                     code = 1
                     break loop
                 }

@@ -112,7 +112,8 @@ struct ExactlyOnceTests {
 @Suite("ExactlyOnceDevnode", .serialized)
 struct ExactlyOnceDevnodeTests {
     @Test func killNineWithDevnodeAndRealWatcher() async throws {
-        let seed = UInt64.random(in: 0 ... .max)
+        // CHAIN_ALERTER_TEST_SEED replays a reported seed (the kill schedule; process timing still varies).
+        let seed = ProcessInfo.processInfo.environment["CHAIN_ALERTER_TEST_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0 ... .max)
         var rng = SplitMix64(state: seed)
         let dir = try TempDir()
         defer { dir.remove() }
