@@ -1,0 +1,1 @@
+../../Sources/alert-worker/Rules/NodeHealth.swift
