@@ -203,24 +203,20 @@ final class ForkWorker {
     /// A command from the supervisor (`ctl isolate` / `ctl restore`). Returns false for an unknown node.
     @discardableResult
     func handleCommand(_ command: SupervisorCommand, now: Int64) -> Bool {
+        let (node, isolate): (String, Bool)
         switch command {
-        case .isolateNode(let node):
-            guard let i = roster.index(of: node) else {
-                logger.warning("isolate: unknown node", metadata: ["node": "\(node)"])
-                return false
-            }
-            logger.notice("node isolated by hand", metadata: ["node": "\(roster.entries[i].url)"])
-            publish(roster.isolate(i), now: now, detail: "isolated by hand (supervisor ctl isolate)")
-        case .restoreNode(let node):
-            guard let i = roster.index(of: node) else {
-                logger.warning("restore: unknown node", metadata: ["node": "\(node)"])
-                return false
-            }
-            logger.notice("node restored by hand", metadata: ["node": "\(roster.entries[i].url)"])
-            publish(roster.restore(i), now: now, detail: "restored by hand (supervisor ctl restore)")
-        case .shutdown, .workerRestarted:
-            return true
+        case .isolateNode(let n): (node, isolate) = (n, true)
+        case .restoreNode(let n): (node, isolate) = (n, false)
+        case .shutdown, .workerRestarted: return true
         }
+        let verb = isolate ? "isolate" : "restore"
+        guard let i = roster.index(of: node) else {
+            logger.warning("\(verb): unknown node", metadata: ["node": "\(node)"])
+            return false
+        }
+        let done = isolate ? "isolated" : "restored"
+        logger.notice("node \(done) by hand", metadata: ["node": "\(roster.entries[i].url)"])
+        publish(isolate ? roster.isolate(i) : roster.restore(i), now: now, detail: "\(done) by hand (supervisor ctl \(verb))")
         tick(now: now)
         return true
     }
