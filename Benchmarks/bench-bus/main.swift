@@ -3,9 +3,10 @@
 //   .build-release/release/bench-bus
 // 1. Envelope throughput over ipc PUSH/PULL through BusLoop, against raw libzmq in the same run.
 // 2. Round-trip latency through a ring of 4 processes (this one plus 3 re-executions as relays).
-// 3. RSS of an idle worker (the built `notifier`, connected to a control socket).
-// Options: BENCH_MESSAGES (default 1000000), BENCH_ROUNDS (default 5), BENCH_WORKER (worker binary for
-// the RSS figure). Modes: `bench-bus codec | envelope | latency | rss` run one part only.
+// 3. RSS of idle workers (the built notifier, alert-worker and fork-worker, each connected to a control
+//    socket as under the supervisor).
+// Options: BENCH_MESSAGES (default 1000000), BENCH_ROUNDS (default 5), BENCH_WORKER (one worker binary
+// for the RSS figure) or BENCH_BIN_DIR (the directory of the three). Modes: `bench-bus codec | envelope | latency | rss` run one part only.
 import CZeroMQ
 import Foundation
 import Logging
@@ -248,21 +249,23 @@ func rawRingLatency(samples: Int, directory: String) throws -> (p50: Double, p99
 
 // MARK: 3. idle worker RSS
 
-func idleWorkerRSS(directory: String) async throws -> (kilobytes: Int, detail: String, worker: String) {
-    // BENCH_WORKER=/path/to/notifier measures another build (e.g. one linked with --static-swift-stdlib).
-    let binary = ProcessInfo.processInfo.environment["BENCH_WORKER"].map { URL(fileURLWithPath: $0) }
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("notifier")
+/// Starts one worker the way the supervisor does (control endpoint, name, state directory, parent pid in
+/// the environment), waits for 4 heartbeats and 1 s more, and reads its memory from /proc.
+func idleWorkerRSS(binary: URL, role: String, directory parent: String) async throws -> (kilobytes: Int, detail: String) {
+    let directory = parent + "/" + role
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let endpoint = "ipc://\(directory)/control.sock"
     let server = try ControlServer(endpoint: endpoint, logger: logger)
     defer { server.close() }
     let process = Process()
     process.executableURL = binary
+    // Terminal output only: no Slack secret is needed (else the notifier exits 78 and never says hello).
+    process.arguments = ["--slack=false", "--state-dir", directory]
     process.environment = [
-        WorkerEnvironment.controlEndpoint: endpoint, WorkerEnvironment.workerName: "notifier",
+        WorkerEnvironment.controlEndpoint: endpoint, WorkerEnvironment.workerName: role,
         WorkerEnvironment.stateDirectory: directory, WorkerEnvironment.supervisorPID: "\(getpid())",
-        // Terminal output only: no Slack secret is needed (else the notifier exits 78 and never says hello).
-        "CHAIN_ALERTER_SLACK": "false",
     ]
+    process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
     var iterator = server.events.makeAsyncIterator()
@@ -281,12 +284,39 @@ func idleWorkerRSS(directory: String) async throws -> (kilobytes: Int, detail: S
         let line = text.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
     }
+    // procfs files report size 0: read to the end through a handle.
+    let maps = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps")
+        .map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+    let libraries = Set(maps.split(separator: "\n").compactMap { $0.split(separator: " ").last }.filter { $0.contains(".so") }).count
     let kilobytes = field("status", "VmRSS")
     let detail = "RssAnon \(field("status", "RssAnon")) kB, RssFile \(field("status", "RssFile")) kB, Pss \(field("smaps_rollup", "Pss")) kB, "
-        + "Private \(field("smaps_rollup", "Private_Clean") + field("smaps_rollup", "Private_Dirty")) kB"
+        + "Private \(field("smaps_rollup", "Private_Clean") + field("smaps_rollup", "Private_Dirty")) kB, \(libraries) shared libraries"
     if let peer { try server.send(.shutdown(reason: "benchmark done"), to: peer) }
     process.waitUntilExit()
-    return (kilobytes, detail, binary.path)
+    return (kilobytes, detail)
+}
+
+/// The idle workers to measure: `BENCH_WORKER=/path/to/notifier` measures that one binary (e.g. a build
+/// linked with --static-swift-stdlib, as the README installs it); `BENCH_BIN_DIR=DIR` measures the
+/// notifier, alert-worker and fork-worker in DIR; the default is those three next to this benchmark.
+func idleWorkers() -> [(role: String, binary: URL)] {
+    let environment = ProcessInfo.processInfo.environment
+    if let one = environment["BENCH_WORKER"] {
+        let url = URL(fileURLWithPath: one)
+        return [(url.lastPathComponent, url)]
+    }
+    let directory = environment["BENCH_BIN_DIR"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    return ["notifier", "alert-worker", "fork-worker"].map { ($0, directory.appendingPathComponent($0)) }
+}
+
+func reportIdleRSS(directory: String) async throws {
+    for (role, binary) in idleWorkers() {
+        let rss = try await idleWorkerRSS(binary: binary, role: role, directory: directory)
+        print("idle worker RSS (\(role), connected, after 4 heartbeats + 1 s): VmRSS \(rss.kilobytes) kB = "
+            + String(format: "%.1f", Double(rss.kilobytes) / 1024) + " MB (target <= 20 MB) [\(binary.path)]")
+        print("  \(rss.detail)")
+    }
 }
 
 // MARK: main
@@ -333,8 +363,7 @@ if CommandLine.arguments.dropFirst().first == "latency" {
     exit(0)
 }
 if CommandLine.arguments.dropFirst().first == "rss" {
-    let rss = try await idleWorkerRSS(directory: directory)
-    print("idle worker RSS (\(rss.worker)): VmRSS \(rss.kilobytes) kB; \(rss.detail)")
+    try await reportIdleRSS(directory: directory)
     exit(0)
 }
 if CommandLine.arguments.dropFirst().first == "envelope" {
@@ -378,6 +407,4 @@ print("round trip through 4 processes (PUSH/PULL ring, envelope decode + re-seal
 print(String(format: "  p50 %.1f us   p99 %.1f us   p99.9 %.1f us   max %.1f us   (target p99 < 1000 us)", latency.p50, latency.p99, latency.p999, latency.max))
 print(String(format: "  same ring with raw blocking libzmq and no envelope: p50 %.1f us   p99 %.1f us", rawLatency.p50, rawLatency.p99))
 
-let rss = try await idleWorkerRSS(directory: directory)
-print("idle worker RSS (\(rss.worker), connected, after 4 heartbeats + 1 s): VmRSS \(rss.kilobytes) kB = \(String(format: "%.1f", Double(rss.kilobytes) / 1024)) MB (target <= 20 MB)")
-print("  \(rss.detail)")
+try await reportIdleRSS(directory: directory)

@@ -28,7 +28,7 @@ enum WatcherStartup {
         let configuration = try ConfigLoader.resolve(options: parsed.options, environment: environment)
         let url = parsed.watchNode ?? environment[watchNodeVariable].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.primaryNode
         guard let components = URLComponents(string: url), let scheme = components.scheme, ["ws", "wss"].contains(scheme),
-              let host = components.host, !host.isEmpty else {
+              let host = components.encodedHost, !host.isEmpty else {  // not `host`: see ConfigLoader.checkURL
             throw ConfigError(option: "--watch-node", problem: "'\(url)' is not a ws:// or wss:// URL",
                               fix: "pass e.g. --watch-node ws://127.0.0.1:9944")
         }

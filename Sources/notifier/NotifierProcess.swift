@@ -37,6 +37,12 @@ enum NotifierProcess {
         }
         let tuning = NotifierTuning()
         let sinks = Notifier.makeSinks(configuration: configuration, token: token, tuning: tuning, logger: logger)
+        // libcurl is loaded only by a notifier that talks HTTP, and then at start-up, so a missing library
+        // shows now and not at the first alert. Deliveries then fail and are retried; nothing is dropped.
+        if configuration.slack || !configuration.webhookURLs.isEmpty || !configuration.uptimeKumaURLs.isEmpty,
+           let failure = CurlHTTPClient.load() {
+            logger.error("HTTP sinks cannot deliver until libcurl loads", metadata: ["reason": "\(failure)"])
+        }
         let notifier = Notifier(configuration: configuration, store: store, sinks: sinks,
                                 httpClient: CurlHTTPClient(threads: 2, logger: logger), tuning: tuning, logger: logger)
         let bridge = Task {

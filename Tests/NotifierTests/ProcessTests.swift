@@ -111,6 +111,44 @@ struct ProcessTests {
         #expect(await notifier.wait(timeout: .seconds(12)) == 0)
     }
 
+    @Test("libcurl is mapped only by a notifier that talks HTTP: terminal-only delivers without it, a webhook notifier loads it")
+    func libcurlOnlyWhenNeeded() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let fake = try await FakeSinks.start(dir: dir)
+        defer { fake.stop() }
+        // procfs files report size 0, so read them to the end through a handle.
+        func maps(_ pid: pid_t) -> String {
+            FileHandle(forReadingAtPath: "/proc/\(pid)/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+        }
+        let store = try AlertStore(location: .sqliteFile(path: dir.file("store.sqlite")), logger: testLogger)
+        let storeURL = "sqlite://\(dir.file("store.sqlite"))"
+        let alert = testAlert(1, prefix: "curl")
+        try store.commitBlock(alerts: [alert], cursor: StoreCursor(name: AlertStore.alertWorkerCursor, height: 1, hash: "0x"))
+
+        // Terminal only: the alert is printed, and libcurl never enters the process.
+        let terminal = try start(["--slack=false", "--store", storeURL, "--state-dir", dir.path], in: dir, run: 0)
+        defer { terminal.killAndReap() }
+        let printed = await eventually(timeout: .seconds(30)) {
+            ((try? String(contentsOfFile: terminal.stdoutPath, encoding: .utf8)) ?? "").contains(alert.id)
+        }
+        #expect(printed, "the terminal sink printed the alert")
+        let terminalMaps = maps(terminal.pid)
+        #expect(terminalMaps.contains("libsqlite3.so"), "the whole map was read (the store's library is in it)")
+        #expect(!terminalMaps.contains("libcurl.so"), "a notifier without HTTP sinks does not map libcurl")
+        terminal.signal(SIGTERM)
+        #expect(await terminal.wait(timeout: .seconds(15)) == 0)
+
+        // A webhook sink: libcurl is loaded (at start-up) and the alert arrives over real HTTP.
+        let webhook = try start(["--slack=false", "--webhook-url", fake.webhook(), "--store", storeURL, "--state-dir", dir.path],
+                                in: dir, run: 1)
+        defer { webhook.killAndReap() }
+        #expect(await eventually(timeout: .seconds(30)) { fake.requests().acceptedWebhookIDs == [alert.id] })
+        #expect(maps(webhook.pid).contains("libcurl.so"), "a notifier with an HTTP sink loads libcurl")
+        webhook.signal(SIGTERM)
+        #expect(await webhook.wait(timeout: .seconds(15)) == 0)
+    }
+
     @Test("a token file with mode 0644 exits 78 naming the file and the fix")
     func tokenMode() async throws {
         let dir = try TempDir()

@@ -394,8 +394,10 @@ public enum ConfigLoader {
 
     static func checkURL(_ url: String, option: String, schemes: Set<String>) throws(ConfigError) {
         let shown = schemes.contains("ws") ? url : Redaction.redactURLPath(url)
+        // `encodedHost`, not `host`: the decoded host goes through ICU's IDNA, which maps half a megabyte
+        // of Unicode tables into every process that only wanted to know that there is a host.
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else {
+              let host = components.encodedHost, !host.isEmpty else {
             throw ConfigError(option: option, problem: "'\(shown)' is not a valid URL", fix: "write it as \(schemes.sorted().first!)://HOST[:PORT]/…")
         }
         guard schemes.contains(scheme) else {
@@ -428,7 +430,7 @@ public enum ConfigLoader {
             return .sqliteMemory(name: name)
         }
         if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") {
-            guard let c = URLComponents(string: raw), let host = c.host, !host.isEmpty, c.path.count > 1 else {
+            guard let c = URLComponents(string: raw), let host = c.encodedHost, !host.isEmpty, c.path.count > 1 else {
                 throw ConfigError(option: "--store", problem: "'\(Redaction.redactUserInfoPassword(raw))' is not a valid PostgreSQL URL",
                                   fix: "write postgres://USER:PASSWORD@HOST:PORT/DATABASE")
             }

@@ -60,13 +60,23 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
 /// HTTP over libcurl. `curl_easy_perform` blocks, so each client owns dedicated threads (never the Swift
 /// cooperative pool); callers `await` through a continuation. Each thread keeps one easy handle, so
 /// connections are reused between requests to the same host.
+///
+/// libcurl is loaded on first use (`CCurl` dlopens it): a process that never sends a request never maps
+/// libcurl and the thirty libraries it depends on. `CurlHTTPClient.load()` loads it up front, so that a
+/// notifier configured with HTTP sinks finds a missing libcurl at start-up rather than at its first alert.
 public final class CurlHTTPClient: Sendable {
     private let queue: JobQueue
     private let logger: Logger
 
-    /// `threads` bounds how many requests of this client run at once.
+    /// Loads libcurl now (once per process). Nil when it is ready, else why not (a message with no URL or secret).
+    @discardableResult
+    public static func load() -> String? {
+        chain_curl_load().map { String(cString: $0) }
+    }
+
+    /// `threads` bounds how many requests of this client run at once. No thread touches libcurl before
+    /// its first request.
     public init(threads: Int = 2, logger: Logger) {
-        CurlGlobal.initialize()
         self.logger = logger
         queue = JobQueue()
         for i in 0 ..< max(1, threads) {
@@ -118,11 +128,21 @@ public final class CurlHTTPClient: Sendable {
     }
 
     private static func workerLoop(_ queue: JobQueue) {
-        guard let handle = curl_easy_init() else {
+        guard let first = queue.pop() else { return }
+        if let failure = load() {
+            // Every request fails with the reason; the callers (the notifier's delivery loops) keep their
+            // rows and retry, so nothing is lost while libcurl is missing.
+            first.complete(.failure(.transport(host: "-", code: -1, message: failure)))
+            while let job = queue.pop() { job.complete(.failure(.transport(host: "-", code: -1, message: failure))) }
+            return
+        }
+        guard let handle = chain_curl_easy_init() else {
+            first.complete(.failure(.transport(host: "-", code: -1, message: "curl_easy_init failed")))
             while let job = queue.pop() { job.complete(.failure(.transport(host: "-", code: -1, message: "curl_easy_init failed"))) }
             return
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { chain_curl_easy_cleanup(handle) }
+        first.complete(perform(handle, first.request))
         while let job = queue.pop() {
             job.complete(perform(handle, job.request))
         }
@@ -135,48 +155,48 @@ public final class CurlHTTPClient: Sendable {
     }
 
     private static func perform(_ h: UnsafeMutableRawPointer, _ req: HTTPRequest) -> Result<HTTPResponse, HTTPClientError> {
-        curl_easy_reset(h)
+        chain_curl_easy_reset(h)
         let host = Redaction.redactURLPath(req.url)
         let sink = Sink()
         let sinkPtr = Unmanaged.passRetained(sink)
         defer { sinkPtr.release() }
 
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { if headerList != nil { curl_slist_free_all(headerList) } }
+        defer { if headerList != nil { chain_curl_slist_free_all(headerList) } }
         for (name, value) in req.headers {
-            headerList = curl_slist_append(headerList, "\(name): \(value)")
+            headerList = chain_curl_slist_append(headerList, "\(name): \(value)")
         }
         if req.body != nil {
             // No `Expect: 100-continue` round trip before the body.
-            headerList = curl_slist_append(headerList, "Expect:")
+            headerList = chain_curl_slist_append(headerList, "Expect:")
         }
         if let token = req.bearerToken {
             var line = Array("Authorization: Bearer ".utf8)
             token.withBytes { line.append(contentsOf: $0) }
             line.append(0)
             line.withUnsafeBufferPointer { buf in
-                buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { headerList = curl_slist_append(headerList, $0) }
+                buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { headerList = chain_curl_slist_append(headerList, $0) }
             }
             line.withUnsafeMutableBytes { memset_s_portable($0.baseAddress!, $0.count) }
         }
 
-        _ = chain_alerter_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-        _ = chain_alerter_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(req.connectTimeout.milliseconds))
-        _ = chain_alerter_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(req.totalTimeout.milliseconds))
-        _ = chain_alerter_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
-        _ = chain_alerter_curl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
-        _ = "http,https".withCString { chain_alerter_curl_setopt_ptr(h, CURLOPT_PROTOCOLS_STR, $0) }
-        _ = req.url.withCString { chain_alerter_curl_setopt_ptr(h, CURLOPT_URL, $0) }
-        _ = chain_alerter_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
-        _ = chain_alerter_curl_setopt_write(h, { ptr, size, count, user in
+        _ = chain_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = chain_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(req.connectTimeout.milliseconds))
+        _ = chain_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(req.totalTimeout.milliseconds))
+        _ = chain_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+        _ = chain_curl_setopt_long(h, CURLOPT_TCP_NODELAY, 1)
+        _ = "http,https".withCString { chain_curl_setopt_ptr(h, CURLOPT_PROTOCOLS_STR, $0) }
+        _ = req.url.withCString { chain_curl_setopt_ptr(h, CURLOPT_URL, $0) }
+        _ = chain_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
+        _ = chain_curl_setopt_write(h, { ptr, size, count, user in
             let n = size * count
             guard let ptr, let user else { return 0 }
             let s = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
             s.body.append(UnsafeRawPointer(ptr).assumingMemoryBound(to: UInt8.self), count: n)
             return n
         })
-        _ = chain_alerter_curl_setopt_ptr(h, CURLOPT_WRITEDATA, sinkPtr.toOpaque())
-        _ = chain_alerter_curl_setopt_header(h, { ptr, size, count, user in
+        _ = chain_curl_setopt_ptr(h, CURLOPT_WRITEDATA, sinkPtr.toOpaque())
+        _ = chain_curl_setopt_header(h, { ptr, size, count, user in
             let n = size * count
             guard let ptr, let user else { return 0 }
             let s = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
@@ -190,28 +210,28 @@ public final class CurlHTTPClient: Sendable {
             }
             return n
         })
-        _ = chain_alerter_curl_setopt_ptr(h, CURLOPT_HEADERDATA, sinkPtr.toOpaque())
+        _ = chain_curl_setopt_ptr(h, CURLOPT_HEADERDATA, sinkPtr.toOpaque())
 
         let code: CURLcode
         if let body = req.body, req.method == "POST" {
-            _ = chain_alerter_curl_setopt_long(h, CURLOPT_POST, 1)
-            _ = chain_alerter_curl_setopt_long(h, CURLOPT_POSTFIELDSIZE, body.count)
+            _ = chain_curl_setopt_long(h, CURLOPT_POST, 1)
+            _ = chain_curl_setopt_long(h, CURLOPT_POSTFIELDSIZE, body.count)
             code = body.withUnsafeBytes { raw -> CURLcode in
                 // POSTFIELDS is not copied; the bytes stay valid for the whole perform.
-                _ = chain_alerter_curl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
-                return curl_easy_perform(h)
+                _ = chain_curl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
+                return chain_curl_easy_perform(h)
             }
         } else {
             if req.method != "GET" {
-                _ = req.method.withCString { chain_alerter_curl_setopt_ptr(h, CURLOPT_CUSTOMREQUEST, $0) }
+                _ = req.method.withCString { chain_curl_setopt_ptr(h, CURLOPT_CUSTOMREQUEST, $0) }
             } else {
-                _ = chain_alerter_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
+                _ = chain_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
             }
-            code = curl_easy_perform(h)
+            code = chain_curl_easy_perform(h)
         }
 
         guard code == CURLE_OK else {
-            let message = String(cString: curl_easy_strerror(code))
+            let message = String(cString: chain_curl_easy_strerror(code))
             switch code {
             case CURLE_COULDNT_CONNECT: return .failure(.connectionRefused(host: host))
             case CURLE_OPERATION_TIMEDOUT: return .failure(.timedOut(host: host))
@@ -220,19 +240,9 @@ public final class CurlHTTPClient: Sendable {
             }
         }
         var status = 0
-        _ = chain_alerter_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        _ = chain_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
     }
-}
-
-/// `curl_global_init` exactly once per process, before any thread uses curl.
-enum CurlGlobal {
-    private static let once: Bool = {
-        curl_global_init(3) // CURL_GLOBAL_ALL (a macro Swift does not import)
-        return true
-    }()
-
-    static func initialize() { _ = once }
 }
 
 extension Duration {
