@@ -4,10 +4,10 @@
 #
 #   [SCRATCH=DIR] bash Benchmarks/linker-order/profile.sh [SECONDS]     (default 180 per run; needs valgrind)
 #
-# It builds release binaries and runs the supervisor and its workers under callgrind against a devnode
-# (the bundled demo scenario, produced forever) twice: with the terminal sink only, then delivering to
-# local Slack, webhook and Uptime Kuma doubles. Each run fetches the HTTP endpoints and ends with SIGTERM.
-# Each process's profiles become the list of functions it executed. The heartbeat and stop deadlines are
+# It builds release binaries and runs the supervisor and its workers under callgrind three times: idle
+# (no node), then against a devnode (the bundled demo scenario, produced forever) with the terminal sink
+# only, then delivering to local Slack, webhook and Uptime Kuma doubles. Each run fetches the HTTP
+# endpoints and ends with SIGTERM. Each process's profiles become the list of functions it executed. The heartbeat and stop deadlines are
 # stretched because everything runs about 50 times slower under callgrind.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,9 +40,9 @@ chmod 600 "$work/slack-token"
 for _ in $(seq 100); do grep -q "ws://" "$work/devnode.log" && break; sleep 0.1; done
 node="$(grep -o 'ws://[0-9.:]*' "$work/devnode.log" | head -1)"
 
-# One profiled run of the whole pipeline: run LABEL [supervisor options...]
+# One profiled run of the whole pipeline: run LABEL SECONDS NODE_URL [supervisor options...]
 run() {
-    local label="$1"; shift
+    local label="$1" duration="$2" url="$3"; shift 3
     rm -rf "$work/state"
     mkdir -p "$work/out/$label"
     for worker in node-watcher fork-worker alert-worker notifier; do
@@ -51,12 +51,12 @@ run() {
     CHAIN_ALERTER_WORKER_DIR="$work/bin" \
     CHAIN_ALERTER_SUPERVISOR_TUNING="heartbeat=20000,ready=300000,grace=60000,stop=120000,notifier-stop=120000,shutdown-budget=300000" \
         valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file="$work/out/$label/cg.supervisor.%p" \
-        "$work/real/supervisor" run --node-rpc-url "$node" --state-dir "$work/state" --http-listen 127.0.0.1:0 "$@" \
+        "$work/real/supervisor" run --node-rpc-url "$url" --state-dir "$work/state" --http-listen 127.0.0.1:0 "$@" \
         > "$work/supervisor-$label.log" 2>&1 &
     local supervisor=$!
     sleep 5
     kill -0 "$supervisor" 2>/dev/null || { grep -v '^==' "$work/supervisor-$label.log" >&2; exit 1; }
-    sleep "$seconds"
+    sleep "$duration"
     if address="$(cat "$work/state/http-address" 2>/dev/null)"; then
         for path in /metrics /health /status /; do curl -s -m 30 "http://$address$path" >/dev/null || true; done
     fi
@@ -65,11 +65,15 @@ run() {
     wait "$supervisor" || true
 }
 
-# Terminal only (no HTTP sinks, libcurl never loaded), then Slack, webhook and Uptime Kuma. Functions that
-# both runs executed are placed first, so HTTP-only code does not widen the terminal-only working set.
-run terminal --slack=false
-run http --slack-api-url "http://127.0.0.1:$port/api/" --slack-secret-path "$work/slack-token" \
+# Three runs. Idle: no node answers, so the workers start, heartbeat and wait. Terminal: a live chain,
+# alerts printed (no HTTP sinks, libcurl never loaded). HTTP: the same delivering to Slack, webhook and
+# Uptime Kuma. make-order.py puts the functions that all three ran first (start-up and idling), then those
+# of two, then the rest, so code that an idle worker never runs does not widen its working set.
+run idle 60 ws://127.0.0.1:1 --slack=false
+run terminal "$seconds" "$node" --slack=false
+run http "$seconds" "$node" --slack-api-url "http://127.0.0.1:$port/api/" --slack-secret-path "$work/slack-token" \
     --webhook-url "http://127.0.0.1:$port/hook/profile" --uptime-kuma-url "http://127.0.0.1:$port/push/profile"
+
 for binary in supervisor node-watcher fork-worker alert-worker notifier; do
     python3 Benchmarks/linker-order/make-order.py "Benchmarks/linker-order/$binary.order" "$work"/out/*/cg."$binary".*
 done
