@@ -129,22 +129,23 @@ public final class CurlHTTPClient: Sendable {
 
     private static func workerLoop(_ queue: JobQueue) {
         guard let first = queue.pop() else { return }
-        if let failure = load() {
-            // Every request fails with the reason; the callers (the notifier's delivery loops) keep their
-            // rows and retry, so nothing is lost while libcurl is missing.
-            first.complete(.failure(.transport(host: "-", code: -1, message: failure)))
-            while let job = queue.pop() { job.complete(.failure(.transport(host: "-", code: -1, message: failure))) }
-            return
+        // The first request loads libcurl. If that fails, every request is answered with the reason; the
+        // callers (the notifier's delivery loops) keep their rows and retry, so nothing is lost.
+        var handle: UnsafeMutableRawPointer? = nil
+        var failure = load()
+        if failure == nil {
+            handle = chain_curl_easy_init()
+            if handle == nil { failure = "curl_easy_init failed" }
         }
-        guard let handle = chain_curl_easy_init() else {
-            first.complete(.failure(.transport(host: "-", code: -1, message: "curl_easy_init failed")))
-            while let job = queue.pop() { job.complete(.failure(.transport(host: "-", code: -1, message: "curl_easy_init failed"))) }
-            return
-        }
-        defer { chain_curl_easy_cleanup(handle) }
-        first.complete(perform(handle, first.request))
-        while let job = queue.pop() {
-            job.complete(perform(handle, job.request))
+        defer { if let handle { chain_curl_easy_cleanup(handle) } }
+        var next: Job? = first
+        while let job = next {
+            if let handle {
+                job.complete(perform(handle, job.request))
+            } else {
+                job.complete(.failure(.transport(host: "-", code: -1, message: failure ?? "libcurl is not loaded")))
+            }
+            next = queue.pop()
         }
     }
 
