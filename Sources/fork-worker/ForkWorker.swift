@@ -1,13 +1,17 @@
 import Glibc
 import Logging
 import Metrics
-import Shared
+import ForkChoice
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The fork-worker's sockets (see docs/DESIGN.md "Fork worker and exactly-once").
 enum ForkWorkerEndpoints {
-    static func blocks(_ stateDirectory: String) -> String { "ipc://\(stateDirectory)/blocks.sock" }
-    static func fetch(_ stateDirectory: String) -> String { "ipc://\(stateDirectory)/fetch.sock" }
-    static func alertWorker(_ stateDirectory: String) -> String { "ipc://\(stateDirectory)/alert-worker.sock" }
+    static func blocks(_ stateDirectory: String) -> String { BusEndpoints.blocks(stateDirectory: stateDirectory) }
+    static func fetch(_ stateDirectory: String) -> String { BusEndpoints.fetch(stateDirectory: stateDirectory) }
+    static func alertWorker(_ stateDirectory: String) -> String { BusEndpoints.alertWorker(stateDirectory: stateDirectory) }
 }
 
 /// Timings of the fork-worker's shell; tests shorten them through `CHAIN_ALERTER_FORK_TUNING`.

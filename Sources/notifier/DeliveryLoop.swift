@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// Which alerts may be delivered in this run (`--alert-limit`, `--test-startup`), and the count of alerts
 /// fully delivered to every sink. When the count reaches the limit, the notifier finishes.

@@ -1,7 +1,13 @@
 import Foundation
-import Shared
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 extension RealProcesses {
     /// The real `supervisor` executable with real processes and real signals. Timings are shortened
