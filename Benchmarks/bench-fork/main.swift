@@ -162,7 +162,7 @@ func processBench(executableDirectory: String) async throws {
     for i in 0 ..< nodes { args += ["--node-rpc-url", "ws://node-\(i)"] }
     process.arguments = args
     process.environment = ["CHAIN_ALERTER_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
-                           "CHAIN_ALERTER_FORK_TUNING": "cursorStuck=600000"]
+                           "CHAIN_ALERTER_TUNING": "fork.cursorStuck=600000"]
     try process.run()
     var watchers: [BusLoop] = []
     var servers: [Task<Void, Never>] = []

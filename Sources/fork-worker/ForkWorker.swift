@@ -14,7 +14,7 @@ enum ForkWorkerEndpoints {
     static func alertWorker(_ stateDirectory: String) -> String { BusEndpoints.alertWorker(stateDirectory: stateDirectory) }
 }
 
-/// Timings of the fork-worker's shell; tests shorten them through `CHAIN_ALERTER_FORK_TUNING`.
+/// Timings of the fork-worker's shell; tests shorten them through the `fork.*` knobs of `CHAIN_ALERTER_TUNING`.
 struct ForkWorkerTimings: Sendable {
     /// How long to wait for the alert-worker's first cursor report before starting without one.
     var cursorWaitMilliseconds: Int64 = 5000
@@ -40,14 +40,12 @@ struct ForkWorkerTimings: Sendable {
     /// `cursorWait=MS,cursorStuck=MS,tick=MS` plus the roster keys above.
     static func fromEnvironment(_ environment: [String: String]) -> ForkWorkerTimings {
         var t = ForkWorkerTimings()
-        for part in (environment["CHAIN_ALERTER_FORK_TUNING"] ?? "").split(separator: ",") {
-            let kv = part.split(separator: "=")
-            guard kv.count == 2, let v = Int64(kv[1]) else { continue }
-            switch kv[0] {
+        for (key, v) in Tuning.integers(scope: "fork", environment: environment) {
+            switch key {
             case "cursorWait": t.cursorWaitMilliseconds = v
             case "cursorStuck": t.cursorStuckMilliseconds = v
             case "tick": t.tickMilliseconds = UInt64(max(1, v))
-            case "lagSustain", "latencySustain", "disconnectAfter", "reconnectStable", "stale", "settle": t.roster[String(kv[0])] = max(0, v)
+            case "lagSustain", "latencySustain", "disconnectAfter", "reconnectStable", "stale", "settle": t.roster[key] = max(0, v)
             default: continue
             }
         }

@@ -17,9 +17,10 @@ enum ForkWorkerProcess {
         case .success(let resolved): configuration = resolved
         case .failure(let failure): return fail(failure.message, code: failure.code)
         }
+        let tuning = Tuning.integers(scope: "fork", environment: environment)
         var settings = ForkSettings(thresholds: configuration.alerts,
-                                    window: environment["CHAIN_ALERTER_FORK_WINDOW"].flatMap { Int($0) },
-                                    gapLimit: environment["CHAIN_ALERTER_FORK_GAP_LIMIT"].flatMap { Int($0) })
+                                    window: tuning["window"].map { Int($0) },
+                                    gapLimit: tuning["gapLimit"].map { Int($0) })
         settings.window = max(settings.window, 16)
         let directory = configuration.stateDirectory
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -83,10 +83,16 @@ enum RetryAfter {
 
 /// Wakes sleeping delivery loops: rung when new alerts are committed, on shutdown, and by the poll.
 final class WakeSignal: @unchecked Sendable {
+    /// Sleeps for a timeout on the injected clock (a `ManualClock` in tests).
+    private let sleep: @Sendable (Duration) async -> Void
     private let lock = NSLock()
     private var generation: UInt64 = 0
     private var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter: UInt64 = 0
+
+    init<C: Clock>(clock: C = ContinuousClock()) where C.Duration == Duration {
+        sleep = { try? await clock.sleep(for: $0) }
+    }
 
     /// The current generation; pass it to `wait` to sleep until the next ring.
     var current: UInt64 { lock.lock(); defer { lock.unlock() }; return generation }
@@ -109,8 +115,9 @@ final class WakeSignal: @unchecked Sendable {
             nextWaiter &+= 1
             waiters[id] = c
             lock.unlock()
+            let sleep = self.sleep
             Task { [weak self] in
-                try? await Task.sleep(for: timeout)
+                await sleep(timeout)
                 self?.timeOut(id)
             }
         }

@@ -103,7 +103,8 @@ final class Notifier: Sendable {
         let outbox = Outbox(store: store)
         let loops = sinks.map { sink in
             DeliveryLoop(sink: sink, outbox: outbox, allSinks: names, gate: gate, wake: wake, stopping: stopping,
-                         policy: tuning.retryPolicy, pollInterval: tuning.pollInterval, logger: logger, metrics: metrics,
+                         policy: tuning.retryPolicy, pollInterval: tuning.pollInterval, clock: ContinuousClock(), wallClock: .system,
+                         logger: logger, metrics: metrics,
                          onFatal: { error in finish.cross(code: ConfigError.exitCode, reason: error.description, fatal: true) })
         }
         let pinger = UptimeKumaPinger(urls: configuration.uptimeKumaURLs, store: store, client: httpClient,

@@ -104,7 +104,7 @@ struct AlertWorkerKillTests {
             return !url.isEmpty
         }, "\(devnode.output)")
         let common = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", url]
-        let tuning = ["CHAIN_ALERTER_FORK_TUNING": "cursorStuck=800,tick=20"]
+        let tuning = ["CHAIN_ALERTER_TUNING": "fork.cursorStuck=800,fork.tick=20"]
         func alertWorker() throws -> ChildProcess {
             try ChildProcess(BuildProducts.executable("alert-worker"), common, environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("alert-worker.log"))
         }

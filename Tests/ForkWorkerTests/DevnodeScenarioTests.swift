@@ -67,7 +67,7 @@ struct DevnodeScenarioTests {
             urls = found
             common = ["--state-dir", dir.path, "--slack=false"] + found.flatMap { ["--node-rpc-url", $0] }
             alert = try AlertWorkerDouble(stateDirectory: dir.path)
-            fork = try ChildProcess(BuildProducts.executable("fork-worker"), common, environment: ["CHAIN_ALERTER_FORK_TUNING": "cursorStuck=600000"],
+            fork = try ChildProcess(BuildProducts.executable("fork-worker"), common, environment: ["CHAIN_ALERTER_TUNING": "fork.cursorStuck=600000"],
                                     logPath: dir.file("fork-worker.log"))
             if !ready { close() }
             try #require(ready, "\(devnode.output)")

@@ -33,7 +33,7 @@ struct ExactlyOnceTests {
         let watcher = try WatcherDouble(index: 0, url: Self.url, stateDirectory: dir.path, chain: chain)
         defer { watcher.close() }
         let arguments = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", Self.url]
-        let environment = ["CHAIN_ALERTER_FORK_TUNING": "cursorWait=3000,cursorStuck=800,tick=20"]
+        let environment = ["CHAIN_ALERTER_TUNING": "fork.cursorWait=3000,fork.cursorStuck=800,fork.tick=20"]
         func spawn(_ name: String) throws -> ChildProcess {
             try ChildProcess(BuildProducts.executable(name == "alert-worker" ? "alert-worker-probe" : name), arguments, environment: environment, inheritChainAlerterVariables: false, logPath: dir.file("\(name).log"))
         }
@@ -142,7 +142,7 @@ struct ExactlyOnceDevnodeTests {
             return !url.isEmpty
         })
         let common = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", url]
-        let environment = ["CHAIN_ALERTER_FORK_TUNING": "cursorWait=3000,cursorStuck=800,tick=20"]
+        let environment = ["CHAIN_ALERTER_TUNING": "fork.cursorWait=3000,fork.cursorStuck=800,fork.tick=20"]
         func spawn(_ name: String) throws -> ChildProcess {
             try ChildProcess(BuildProducts.executable(name == "alert-worker" ? "alert-worker-probe" : name), common, environment: environment, inheritChainAlerterVariables: false, logPath: dir.file("\(name).log"))
         }

@@ -30,7 +30,7 @@ struct ForkWorkerProcessTests {
         defer { w0.close(); w1.close() }
         let worker = try ChildProcess(BuildProducts.executable("fork-worker"),
                                       ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", Self.urls[0], "--node-rpc-url", Self.urls[1]],
-                                      environment: ["CHAIN_ALERTER_FORK_TUNING": "cursorWait=5000,cursorStuck=60000,tick=20"],
+                                      environment: ["CHAIN_ALERTER_TUNING": "fork.cursorWait=5000,fork.cursorStuck=60000,fork.tick=20"],
                                       logPath: dir.file("fork-worker.log"))
         defer { worker.killAndReap() }
         try await Task.sleep(for: .milliseconds(300))

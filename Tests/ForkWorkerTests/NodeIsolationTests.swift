@@ -26,8 +26,8 @@ struct NodeIsolationTests {
         node_latency_isolate = "5s"
         node_recover_after = "2s"
         """
-    static let tuning = "CHAIN_ALERTER_FORK_TUNING"
-    static let tuningValue = "lagSustain=500,settle=1500,disconnectAfter=2000,reconnectStable=1000,stale=2500,cursorStuck=800,tick=20"
+    static let tuning = Tuning.variable
+    static let tuningValue = "fork.lagSustain=500,fork.settle=1500,fork.disconnectAfter=2000,fork.reconnectStable=1000,fork.stale=2500,fork.cursorStuck=800,fork.tick=20"
 
     /// devnode → one watcher per node → fork-worker → alert-worker → SQLite.
     final class Pipeline {
@@ -198,7 +198,7 @@ struct NodeIsolationTests {
     /// NodeIsolated with reason latency and the measured latency, then NodeRecovered once it is fast again.
     @Test func aNodeAnsweringSlowlyIsIsolatedForLatencyAndRecovers() async throws {
         let config = Self.config.replacingOccurrences(of: "node_latency_isolate = \"5s\"", with: "node_latency_isolate = \"400ms\"")
-        let p = try await Pipeline(scenario: Self.slowScenario, nodes: 2, config: config, tuning: Self.tuningValue + ",latencySustain=1500")
+        let p = try await Pipeline(scenario: Self.slowScenario, nodes: 2, config: config, tuning: Self.tuningValue + ",fork.latencySustain=1500")
         defer { p.close() }
         let slow = p.urls[1]
         try #require(await eventually(timeout: .seconds(25)) { !p.alerts(.nodeIsolated, node: slow).isEmpty }, "\(p.logs)")

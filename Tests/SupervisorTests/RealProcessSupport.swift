@@ -66,7 +66,9 @@ final class LaunchedSupervisor: @unchecked Sendable {
         logFile = scratch.path + "/supervisor.log"
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CHAIN_ALERTER_") && $0.key != "NOTIFY_SOCKET" }
         environment["CHAIN_ALERTER_TEST_MARKER"] = marker
-        environment["CHAIN_ALERTER_SUPERVISOR_TUNING"] = tuning
+        // `tuning` holds supervisor knobs (`heartbeat=200,…`); they go in the one tuning setting, scoped.
+        environment[Tuning.variable] = tuning.split(separator: ",").map { "supervisor." + $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: ",")
         if let workerDirectory { environment["CHAIN_ALERTER_WORKER_DIR"] = workerDirectory }
         environment.merge(extraEnvironment) { _, new in new }
         // Any free port for the HTTP endpoints unless the test chose one: never the production default 9616,

@@ -11,7 +11,7 @@ import TestKit
 
 extension RealProcesses {
     /// The real `supervisor` executable with real processes and real signals. Timings are shortened
-    /// through `CHAIN_ALERTER_SUPERVISOR_TUNING`; every test kills what it started, even on failure.
+    /// through the `supervisor.*` knobs of `CHAIN_ALERTER_TUNING`; every test kills what it started, even on failure.
     @Suite(.serialized, .timeLimit(.minutes(1)))
     struct RealProcessTests {
         @Test func crashingWorkerBacksOffThenSupervisorGivesUpWithExit1() async throws {
