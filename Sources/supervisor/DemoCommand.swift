@@ -46,24 +46,10 @@ struct DemoCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("supervisor demo: no devnode executable at \(devnodePath); build it (swift build) or set CHAIN_ALERTER_WORKER_DIR\n".utf8))
             throw ExitCode(ConfigError.exitCode)
         }
-        var template = Array("/tmp/chain-alerter-demo-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            FileHandle.standardError.write(Data("supervisor demo: cannot create a temporary state directory in /tmp\n".utf8))
-            throw ExitCode(1)
-        }
-        let stateDirectory = String(cString: made)
+        let stateDirectory = try Self.makeStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
-
-        // The devnode: port 0 = a free loopback port, which it prints.
-        let devnode = Process()
-        devnode.executableURL = URL(fileURLWithPath: devnodePath)
-        devnode.arguments = ["--port", "0", "--host", "127.0.0.1"] + (scenario.map { ["--scenario", $0] } ?? [])
-        let output = Pipe()
-        devnode.standardOutput = output
         let progress = DevnodeProgress()
-        try devnode.run()
-        let reading = output.fileHandleForReading
-        Thread.detachNewThread { progress.follow(reading) }
+        let devnode = try startDevnode(path: devnodePath, progress: progress)
         defer {
             if devnode.isRunning {
                 devnode.terminate()
@@ -88,34 +74,14 @@ struct DemoCommand: AsyncParsableCommand {
         let channel = try ControlServerChannel(endpoint: configuration.controlEndpoint, logger: logger)
         let settings = SupervisorSettings.fromEnvironment(environment)
         let hub = httpListen == nil ? nil : ObservationHub(nodes: configuration.nodeRPCURLs)
-        var http: ObservabilityServer? = nil
-        if let hub {
-            let ownMetrics = WorkerMetricsExport()
-            ownMetrics.bootstrap()
-            do {
-                http = try RunCommand.startHTTP(configuration: configuration, hub: hub, ownMetrics: ownMetrics, logger: logger)
-            } catch {
-                throw ExitCode(error.exitCode)
-            }
-        }
+        let http = try hub.map { try Self.startHTTP(configuration: configuration, hub: $0, logger: logger) }
         defer { http?.close() }
         let supervisor = Supervisor(lineup: lineup, host: POSIXProcessHost(), channel: channel, clock: ContinuousClock(),
                                     settings: settings, logger: logger, observer: hub, onLifecycle: { _ in })
         let signals = ShutdownSignals { name in supervisor.requestShutdown(reason: "received \(name)") }
         defer { signals.cancel() }
-        let settleSeconds = settle
-        let limit = timeout
-        let ending = Task {
-            let ended = await progress.waitForEnd(timeout: .seconds(limit))
-            if ended {
-                logger.notice("demo: the scenario ended; letting the pipeline settle", metadata: ["seconds": "\(settleSeconds)"])
-                try? await Task.sleep(for: .seconds(settleSeconds))
-                supervisor.requestShutdown(reason: "demo scenario ended")
-            } else {
-                logger.error("demo: the scenario did not end in time", metadata: ["timeout-seconds": "\(limit)"])
-                supervisor.requestShutdown(reason: "demo timeout")
-            }
-            return ended
+        let ending = Self.endWhenTheScenarioEnds(progress: progress, settle: settle, timeout: timeout, logger: logger) { reason in
+            supervisor.requestShutdown(reason: reason)
         }
         let outcome = await supervisor.run()
         ending.cancel()
@@ -125,6 +91,60 @@ struct DemoCommand: AsyncParsableCommand {
         logger.notice("demo finished", metadata: ["outcome": "\(outcome)", "scenario-ended": "\(ended)"])
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
         if !ended { throw ExitCode(1) }
+    }
+}
+
+extension DemoCommand {
+    /// A fresh state directory under /tmp for this demo run.
+    static func makeStateDirectory() throws -> String {
+        var template = Array("/tmp/chain-alerter-demo-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            FileHandle.standardError.write(Data("supervisor demo: cannot create a temporary state directory in /tmp\n".utf8))
+            throw ExitCode(1)
+        }
+        return String(cString: made)
+    }
+
+    /// Starts the devnode on a free loopback port (port 0; it prints the URL) and follows its output.
+    func startDevnode(path: String, progress: DevnodeProgress) throws -> Process {
+        let devnode = Process()
+        devnode.executableURL = URL(fileURLWithPath: path)
+        devnode.arguments = ["--port", "0", "--host", "127.0.0.1"] + (scenario.map { ["--scenario", $0] } ?? [])
+        let output = Pipe()
+        devnode.standardOutput = output
+        try devnode.run()
+        let reading = output.fileHandleForReading
+        Thread.detachNewThread { progress.follow(reading) }
+        return devnode
+    }
+
+    /// Asks for shutdown `settle` seconds after the devnode's scenario ends, or at `timeout`; the task's value says
+    /// whether the scenario ended.
+    static func endWhenTheScenarioEnds(progress: DevnodeProgress, settle: Int, timeout: Int, logger: Logger,
+                                       shutdown: @escaping @Sendable (String) -> Void) -> Task<Bool, Never> {
+        Task {
+            let ended = await progress.waitForEnd(timeout: .seconds(timeout))
+            if ended {
+                logger.notice("demo: the scenario ended; letting the pipeline settle", metadata: ["seconds": "\(settle)"])
+                try? await Task.sleep(for: .seconds(settle))
+                shutdown("demo scenario ended")
+            } else {
+                logger.error("demo: the scenario did not end in time", metadata: ["timeout-seconds": "\(timeout)"])
+                shutdown("demo timeout")
+            }
+            return ended
+        }
+    }
+
+    /// /metrics, /health and /status while the demo runs (`--http-listen`).
+    static func startHTTP(configuration: Configuration, hub: ObservationHub, logger: Logger) throws -> ObservabilityServer {
+        let ownMetrics = WorkerMetricsExport()
+        ownMetrics.bootstrap()
+        do {
+            return try RunCommand.startHTTP(configuration: configuration, hub: hub, ownMetrics: ownMetrics, logger: logger)
+        } catch {
+            throw ExitCode(error.exitCode)
+        }
     }
 }
 
