@@ -4,7 +4,6 @@ import Testing
 @testable import devnode
 @testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 @testable import WorkerRuntime
 @testable import Wire
 import TestKit

@@ -2,7 +2,6 @@ import Foundation
 @testable import AlertRules
 @testable import alert_worker
 @testable import devnode
-@testable import Store
 @testable import SubstrateRuntime
 @testable import SubstratePrimitives
 @testable import WorkerRuntime

@@ -2,7 +2,6 @@ import Testing
 @testable import ForkChoice
 @testable import Wire
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 /// A deterministic test chain: block `n` of fork `f` gets a distinct synthetic hash.

@@ -8,7 +8,6 @@ import Testing
 @testable import node_watcher
 @testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 @testable import WorkerRuntime
 @testable import Wire
 import TestKit

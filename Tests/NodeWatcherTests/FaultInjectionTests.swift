@@ -3,7 +3,6 @@ import Testing
 @testable import node_watcher
 @testable import devnode
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 @testable import WorkerRuntime
 @testable import Wire
 import TestKit

@@ -23,11 +23,10 @@ final class FakeForkWorker: Sendable {
     private let nextID = Atomic<UInt64>(1)
 
     init() throws {
-        stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nw-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        stateDirectory = try TemporaryDirectory(prefix: "nw").path
         bus = try BusLoop(name: "fake-fork", sockets: [
-            SocketSpec(name: "blocks-in", kind: .pull, attachments: [.bind("ipc://\(stateDirectory)/blocks.sock")], inboxCapacity: 100_000),
-            SocketSpec(name: "fetch-router", kind: .router, attachments: [.bind("ipc://\(stateDirectory)/fetch.sock")], inboxCapacity: 100_000),
+            SocketSpec(name: "blocks-in", kind: .pull, attachments: [.bind(BusEndpoints.blocks(stateDirectory: stateDirectory))], inboxCapacity: 100_000),
+            SocketSpec(name: "fetch-router", kind: .router, attachments: [.bind(BusEndpoints.fetch(stateDirectory: stateDirectory))], inboxCapacity: 100_000),
         ], logger: Logger(label: "test"))
         let pull = bus.sockets[0], router = bus.sockets[1]
         let bus = self.bus

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 @testable import notifier
 @testable import Store
-@testable import HTTPClient
 @testable import WorkerRuntime
 @testable import Wire
 import TestKit

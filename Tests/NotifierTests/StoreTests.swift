@@ -3,9 +3,7 @@ import GRDB
 import Testing
 @testable import notifier
 @testable import Store
-@testable import HTTPClient
 @testable import WorkerRuntime
-@testable import Wire
 import TestKit
 
 

@@ -1,6 +1,4 @@
 import Testing
-@testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 @Suite struct ConformancePresenceTests {

@@ -6,7 +6,6 @@ import Synchronization
 @testable import ControlPlane
 @testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 /// What happened in the fake world, in order. Tests assert on the order of these.

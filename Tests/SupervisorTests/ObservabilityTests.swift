@@ -6,7 +6,6 @@ import Testing
 @testable import supervisor
 @testable import WorkerRuntime
 @testable import Wire
-@testable import ControlPlane
 @testable import Store
 @testable import SubstrateRuntime
 @testable import SubstratePrimitives

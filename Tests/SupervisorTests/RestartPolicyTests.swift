@@ -1,11 +1,7 @@
 import Testing
 @testable import supervisor
 @testable import WorkerRuntime
-@testable import Wire
-@testable import ControlPlane
-@testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 /// The restart policy, driven by a manual clock: no test here sleeps.

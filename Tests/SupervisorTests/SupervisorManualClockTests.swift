@@ -4,10 +4,8 @@ import Testing
 @testable import supervisor
 @testable import WorkerRuntime
 @testable import Wire
-@testable import ControlPlane
 @testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 /// The supervisor's production timings (1 s heartbeats, 3 missed = hung, 2 s SIGKILL grace, 1 s

@@ -8,7 +8,6 @@ import Testing
 @testable import ControlPlane
 @testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 /// The supervisor's decisions against a fake process host and a fake control channel: the order

@@ -6,7 +6,6 @@ import Testing
 @testable import ControlPlane
 @testable import Store
 @testable import SubstrateRuntime
-@testable import SubstratePrimitives
 import TestKit
 
 /// A bound unix datagram socket standing in for systemd's notification socket.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestKit
 
 /// `systemd-analyze verify` on every unit in systemd/. It exits 0 on many problems and only prints them,
 /// so any diagnostic output counts as a failure.
@@ -18,9 +19,9 @@ import Testing
     /// Copies `unit` into a scratch directory with /usr/local/bin/ pointing at the build directory
     /// (verify checks that ExecStart= is executable), applies `edit`, and returns verify's output.
     static func verify(_ unit: String, edit: (String) -> String = { $0 }) throws -> (status: Int32, output: String) {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("units-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let temporary = try TemporaryDirectory(prefix: "units")
+        defer { temporary.remove() }
+        let scratch = URL(fileURLWithPath: temporary.path)
         for name in units {
             let text = try String(contentsOf: unitDirectory.appendingPathComponent(name), encoding: .utf8)
                 .replacingOccurrences(of: "/usr/local/bin/", with: buildDirectory.path + "/")

@@ -3,7 +3,6 @@ import Logging
 import Metrics
 import MetricsTestKit
 @testable import Wire
-@testable import SubstratePrimitives
 import TestKit
 
 extension TestMetrics {

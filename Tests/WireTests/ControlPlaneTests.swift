@@ -10,7 +10,7 @@ import TestKit
     @Test func workerSaysHelloHeartbeatsAndReceivesShutdown() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
         defer { server.close() }
         let client = try WorkerControlClient(endpoint: endpoint, worker: "notifier", role: .notifier, pid: 4242, logger: testLogger,
@@ -48,7 +48,7 @@ import TestKit
     @Test func aRestartedWorkerTakesOverItsPeer() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
         defer { server.close() }
         let first = try WorkerControlClient(endpoint: endpoint, worker: "alert-worker", role: .alertWorker, pid: 1, logger: testLogger)
@@ -74,7 +74,7 @@ import TestKit
     @Test func ctlClientGetsAReply() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
         defer { server.close() }
         let answering = Task {
@@ -95,7 +95,7 @@ import TestKit
     @Test func ctlClientToADeadEndpointTimesOutWithAClearError() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let client = CtlClient(endpoint: endpoint, timeout: .milliseconds(300), logger: testLogger)
         let started = ContinuousClock.now
         do {
@@ -113,7 +113,7 @@ import TestKit
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let metrics = TestMetrics()
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: metrics))
         defer { server.close() }
 
@@ -150,7 +150,7 @@ import TestKit
     @Test func workerControlClientCountsGarbageFromTheSupervisorSide() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let router = try BusLoop(name: "fake-supervisor", sockets: [SocketSpec(name: "router", kind: .router, attachments: [.bind(endpoint)])],
                                  logger: testLogger)
         defer { router.close() }

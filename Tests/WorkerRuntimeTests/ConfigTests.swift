@@ -1,15 +1,13 @@
 import Foundation
 import Testing
 @testable import WorkerRuntime
-@testable import Wire
 import TestKit
 
 /// A scratch directory removed when the test ends.
 final class ScratchDirectory {
     let path: String
     init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString.prefix(8))").path
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = (try? TemporaryDirectory(prefix: "ca"))?.path ?? "/tmp"
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 

@@ -30,7 +30,7 @@ import TestKit
     @Test @MainActor func heartbeatsStopWhileTheMainActorIsBlocked() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
         defer { server.close() }
         let arrivals = Arrivals()
@@ -55,7 +55,7 @@ import TestKit
     @Test func sigstopSilencesAWorkerAndSigcontRevivesIt() async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
         defer { server.close() }
         let arrivals = Arrivals()

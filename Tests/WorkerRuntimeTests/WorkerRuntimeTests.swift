@@ -93,7 +93,7 @@ import TestKit
     func workerIsReadyHeartbeatsAndObeysShutdown(role: WorkerRole) async throws {
         let directory = (try! TemporaryDirectory(prefix: "cab")).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let endpoint = "ipc://\(directory)/control.sock"
+        let endpoint = BusEndpoints.control(stateDirectory: directory)
         let server = try ControlServer(endpoint: endpoint, logger: testLogger, metrics: BusMetrics(factory: TestMetrics()))
         defer { server.close() }
         let process = try Self.launch(role.rawValue, environment: [
