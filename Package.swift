@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian. Their headers are on the default include path; pkg-config is not used
@@ -58,6 +59,8 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // Header-only: prctl (variadic) and eventfd, which the Glibc module does not expose to Swift.
         .systemLibrary(name: "CLinuxShims"),
+        // libsecp256k1 with its recovery module (public-key recovery of the alert-system's signatures).
+        .systemLibrary(name: "CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
 
         .target(
             name: "Shared",
@@ -70,12 +73,20 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            exclude: ["BSVAlert"],
+            swiftSettings: swiftSettings
+        ),
+        // The Bitcoin SV alert-system's message format, signature check, key set and sequence rules: pure code.
+        .target(
+            name: "BSVAlert",
+            dependencies: ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Shared/BSVAlert",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "supervisor",
             dependencies: [
-                "Shared",
+                "Shared", "BSVAlert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -166,6 +177,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BSVAlertTests",
+            dependencies: ["BSVAlert", "supervisor"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
