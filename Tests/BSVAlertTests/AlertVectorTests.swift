@@ -163,6 +163,18 @@ struct AlertVectorTests {
         #expect(reproduced >= 24)
     }
 
+    /// The genesis alert: its data and hash, and its raw form re-made with the public test keys Key1..Key3.
+    @Test func genesisAlertIsTheReferences() throws {
+        let vector = try #require(BSVConformance.vectors.first { $0["expected"]?["sequence"] == .int(0) })
+        let raw = try bytes(hex: try #require(vector["raw_hex"]?.stringValue))
+        #expect(GenesisAlert.hash.displayHex == vector["expected"]?["hash_of_data"]?.stringValue)
+        #expect(Array(raw.prefix(20)) == GenesisAlert.data)
+        let keys = BSVConformance.testSigningKeys
+        try #require(keys.count == 5)
+        #expect(GenesisAlert.data + keys[0 ..< 3].flatMap { $0.sign(alertData: GenesisAlert.data).bytes } == raw)
+        #expect(AlertInspection(raw: raw, keys: AlertKeySet.genesis(.local)).reasons.contains(AlertInspection.genesisReason))
+    }
+
     /// The genesis key sets we ship are the reference's, as `keys.json` lists them.
     @Test func genesisKeySetsMatchTheReference() throws {
         for (network, file) in [(AlertNetwork.mainnet, "mainnet"), (.testnet, "testnet"), (.stn, "stn"), (.local, "local")] {
