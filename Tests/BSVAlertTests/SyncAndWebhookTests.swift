@@ -85,6 +85,67 @@ import Testing
     }
 }
 
+@Suite struct SyncResponderTests {
+    @Test func servesLatestThenEachSequenceAndClosesAtTheLatest() {
+        var responder = SyncResponder()
+        let raw5 = SyncInitiatorTests.raw(5), raw6 = SyncInitiatorTests.raw(6)
+        #expect(responder.receive(.iWantLatest) == .lookup(.latest))
+        #expect(responder.answer(.latest, with: (6, raw6)) == .send(.iGotLatest(6, raw: raw6)))
+        #expect(responder.receive(.iWantSequence(5)) == .lookup(.sequence(5)))
+        #expect(responder.answer(.sequence(5), with: (5, raw5)) == .send(.iGotSequence(5, raw: raw5)))
+        #expect(responder.answer(.sequence(6), with: (6, raw6)) == .sendAndClose(.iGotSequence(6, raw: raw6)))
+    }
+
+    @Test func missingAlertsAndTheGenesisAreNotServed() {
+        var responder = SyncResponder()
+        #expect(responder.answer(.latest, with: nil) == .send(.iGotLatest(0, raw: [])))
+        #expect(responder.answer(.sequence(3), with: nil) == .close)
+        #expect(responder.answer(.sequence(0), with: (0, [1, 2])) == .close)
+        #expect(responder.answer(.sequence(4), with: (5, SyncInitiatorTests.raw(5))) == .close, "never serve another sequence than the one asked for")
+        #expect(responder.receive(.iGotSequence(1, raw: [])) == .ignore)
+        #expect(responder.receive(.endOfStream) == .close)
+    }
+
+    /// Our initiator and responder, wired back to back, sync a peer from 2 to 5.
+    @Test func initiatorAndResponderInterlock() throws {
+        let store: [UInt32: [UInt8]] = Dictionary(uniqueKeysWithValues: (1 ... 5).map { ($0, SyncInitiatorTests.raw($0)) })
+        var initiator = SyncInitiator(localLatest: 2)
+        var responder = SyncResponder()
+        var toResponder = SyncFrameDecoder(), toInitiator = SyncFrameDecoder()
+        toResponder.append(initiator.opening.encoded)
+        var received: [UInt32] = []
+        var closed = false
+        for _ in 0 ..< 50 where !closed {
+            while let frame = try toResponder.next() {
+                var step = responder.receive(frame)
+                if case .lookup(let lookup) = step {
+                    let sequence: UInt32? = if case .sequence(let n) = lookup { n } else { store.keys.max() }
+                    step = responder.answer(lookup, with: sequence.flatMap { n in store[n].map { (n, $0) } })
+                }
+                switch step {
+                case .send(let reply), .sendAndClose(let reply): toInitiator.append(reply.encoded)
+                default: break
+                }
+            }
+            while let frame = try toInitiator.next() {
+                var step = initiator.receive(frame)
+                if case .process(let sequence, _) = step {
+                    received.append(sequence)
+                    step = initiator.processed()
+                }
+                switch step {
+                case .send(let request): toResponder.append(request.encoded)
+                case .close: closed = true
+                default: Issue.record("unexpected step \(step)")
+                }
+            }
+        }
+        #expect(closed)
+        #expect(received == [3, 4, 5])
+        #expect(initiator.localLatest == 5)
+    }
+}
+
 @Suite struct ReferenceWebhookTests {
     @Test func bodyAndTextsAreTheReferences() throws {
         let ban = Fixture.alert(sequence: 5, type: .banPeer, payload: Fixture.varString("10.0.0.0/8") + Fixture.varString("spam"))

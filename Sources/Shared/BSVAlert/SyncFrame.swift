@@ -163,3 +163,52 @@ public struct SyncInitiator: Sendable {
         return .send(.iWantSequence(sequence + 1))
     }
 }
+
+/// The responder's side of a sync (§5.5): what to look up for each request, and when to close. The alert
+/// rows live with the alert-worker, so the caller answers `Lookup`s and hands the result back.
+public struct SyncResponder: Sendable {
+    /// A question for the store.
+    public enum Lookup: Hashable, Sendable {
+        case latest
+        case sequence(UInt32)
+    }
+
+    /// What the caller does next.
+    public enum Step: Hashable, Sendable {
+        case lookup(Lookup)
+        case send(SyncFrame)
+        /// Send this frame, then close the stream (the peer has asked for our latest alert).
+        case sendAndClose(SyncFrame)
+        case close
+        case ignore
+    }
+
+    /// Our latest sequence number as told to the peer; asking for it ends the exchange.
+    public private(set) var announcedLatest: UInt32?
+
+    public init() {}
+
+    public mutating func receive(_ frame: SyncFrame) -> Step {
+        switch frame {
+        case .iWantLatest: .lookup(.latest)
+        case .iWantSequence(let sequence): .lookup(.sequence(sequence))
+        case .endOfStream: .close
+        case .iGotLatest, .iGotSequence, .unknown: .ignore
+        }
+    }
+
+    /// The store's answer to `lookup`: the alert's sequence number and raw bytes, or nil when it has none
+    /// (the genesis alert is never served: every node makes its own).
+    public mutating func answer(_ lookup: Lookup, with alert: (sequence: UInt32, raw: [UInt8])?) -> Step {
+        switch lookup {
+        case .latest:
+            let latest = alert?.sequence ?? 0
+            announcedLatest = latest
+            return .send(.iGotLatest(latest, raw: latest == 0 ? [] : alert?.raw ?? []))
+        case .sequence(let requested):
+            guard requested != 0, let alert, alert.sequence == requested else { return .close }
+            let frame = SyncFrame.iGotSequence(requested, raw: alert.raw)
+            return requested == announcedLatest ? .sendAndClose(frame) : .send(frame)
+        }
+    }
+}
