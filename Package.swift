@@ -241,6 +241,14 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
             swiftSettings: swiftSettings,
             linkerSettings: executableLinkerSettings("bench-scale")
         ),
+        .executableTarget(
+            name: "bench-alert-verify",
+            dependencies: ["BSVAlert"],
+            path: "Benchmarks/bench-alert-verify",
+            exclude: ["coincurve_verify.py"],
+            swiftSettings: swiftSettings,
+            linkerSettings: executableLinkerSettings("bench-alert-verify")
+        ),
     ]
 }
 
