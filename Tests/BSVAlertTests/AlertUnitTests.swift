@@ -398,3 +398,26 @@ extension String {
         #expect(NodeRPCCall(method: "getbestblockhash", params: []).requestBody == #"{"id":"go-bn","jsonRpc":"1.0","method":"getbestblockhash"}"#)
     }
 }
+
+@Suite struct AlertNetworkTests {
+    /// Spec §6.2, "Shipped per-network values".
+    @Test func shippedValues() {
+        let table: [(AlertNetwork, String, String, String)] = [
+            (.mainnet, "/bitcoin/alert-system/1.0.0", "bitcoin_alert_system", "http://localhost:8332"),
+            (.testnet, "/bitcoin-testnet/alert-system/0.0.1", "bitcoin_alert_system_testnet", "http://localhost:18332"),
+            (.stn, "/bitcoin-stn/alert-system/0.0.1", "bitcoin_alert_system_stn", "http://localhost:9332"),
+            (.local, "/bitcoin-testnet/alert-system/0.0.1", "alert_system_testnet", "http://localhost:8333"),
+        ]
+        for (network, protocolID, topic, rpc) in table {
+            #expect(network.protocolID == protocolID)
+            #expect(network.topic == topic)
+            #expect(network.defaultNodeRPCURL == rpc)
+            #expect(network.defaultP2PPort == 9906)
+            #expect(network.genesisKeys == AlertKeySet.genesis(network))
+        }
+        #expect(AlertNetwork.stn.displayName == "Bitcoin SV stn")
+        #expect(AlertNetwork(referenceEnvironment: "Production") == .mainnet)
+        #expect(AlertNetwork(referenceEnvironment: "test") == .local)
+        #expect(AlertNetwork(referenceEnvironment: "regtest") == nil)
+    }
+}
