@@ -271,6 +271,10 @@ extension String {
         let eleven = (1 ... 11).compactMap { try? AlertSigningKey(privateKeyHex: String(repeating: "0", count: 62) + String(format2: $0 + 16)).publicKey }
         #expect(throws: AlertKeyError.tooManyKeys(11)) { try AlertKeySet(keys: eleven, network: .local) }
         #expect(try AlertKeySet(keyFileContents: "# comment\n\n \(key.hex) \n").keys == [key])
+        #expect(throws: AlertKeyError.invalidPrivateKey) { try AlertSigningKey(privateKeyHex: String(repeating: "0", count: 64)) }
+        #expect(throws: AlertKeyError.invalidPrivateKey) { try AlertSigningKey(privateKeyHex: "1234") }
+        #expect(throws: AlertKeyError.invalidPrivateKey) { try AlertSigningKey(privateKeyHex: HexEncoding.encode(secp256k1Order)) }
+        #expect(!"\(Fixture.signingKeys[0])".contains(String(repeating: "0", count: 62) + "01"), "a signing key never shows its secret")
         #expect(throws: AlertKeyError.self) { try AlertKeySet(keyFileContents: "\(key.hex)\nnot-a-key\n") }
     }
 

@@ -72,6 +72,8 @@ public enum AlertKeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateKey(String)
     /// A key whose private key is published in the reference's `utils/keys.go`, offered as a mainnet trust anchor.
     case publicTestKeyOnMainnet(String)
+    /// A signing key that is not 32 bytes of hex in [1, n-1]; its value is never repeated in the message.
+    case invalidPrivateKey
 
     public var description: String {
         switch self {
@@ -81,6 +83,7 @@ public enum AlertKeyError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooManyKeys(let count): "\(count) active keys; at most \(AlertKeySet.maximumKeys) are allowed (the reference considers only the first 10)"
         case .noKeys: "the key set is empty: no alert could ever verify"
         case .duplicateKey(let hex): "public key \(hex) is listed twice; each key can count once towards the 3 signatures"
+        case .invalidPrivateKey: "the private key is not 32 bytes of hex with a value in [1, n-1] (its value is not shown)"
         case .publicTestKeyOnMainnet(let hex): "public key \(hex) is one of the reference's public test keys (their private keys are published); it is refused as a mainnet trust anchor"
         }
     }
@@ -120,12 +123,10 @@ public struct AlertSigningKey: Sendable, CustomStringConvertible {
     public let publicKey: AlertPublicKey
 
     public init(privateKeyHex: String) throws(AlertKeyError) {
-        guard let bytes = HexEncoding.decode(privateKeyHex.trimmingWhitespace), bytes.count == 32 else {
-            throw .wrongLength(hex: "(private key hidden)", length: privateKeyHex.count / 2)
-        }
-        guard secp256k1_ec_seckey_verify(Secp256k1Context.shared.pointer, bytes) == 1 else { throw .notOnCurve(hex: "(private key hidden)") }
+        guard let bytes = HexEncoding.decode(privateKeyHex.trimmingWhitespace), bytes.count == 32,
+              secp256k1_ec_seckey_verify(Secp256k1Context.shared.pointer, bytes) == 1 else { throw .invalidPrivateKey }
         var point = secp256k1_pubkey()
-        guard secp256k1_ec_pubkey_create(Secp256k1Context.shared.pointer, &point, bytes) == 1 else { throw .notOnCurve(hex: "(private key hidden)") }
+        guard secp256k1_ec_pubkey_create(Secp256k1Context.shared.pointer, &point, bytes) == 1 else { throw .invalidPrivateKey }
         secret = bytes
         publicKey = AlertPublicKey(point: point)
     }
