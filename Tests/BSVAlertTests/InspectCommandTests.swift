@@ -61,22 +61,6 @@ struct InspectCommandTests {
         #expect(verdict["reasons"]?.arrayValue?.contains(.string("signatures do not verify")) == true)
     }
 
-    @Test func inputThatIsNotHexPrintsNoVerdict() {
-        #expect(throws: AlertSystemInspectCommand.InspectError.self) { try AlertSystemInspectCommand.verdict(rawHex: "01zz", keys: "local") }
-        #expect(throws: AlertSystemInspectCommand.InspectError.self) { try AlertSystemInspectCommand.verdict(rawHex: "010", keys: "local") }
-        #expect(throws: AlertSystemInspectCommand.InspectError.self) { try AlertSystemInspectCommand.verdict(rawHex: "00", keys: "/nonexistent/keys.txt") }
-        // Empty and tiny inputs are hex: they get a verdict with every field unknown.
-        #expect(throws: Never.self) { try AlertSystemInspectCommand.verdict(rawHex: "", keys: "local") }
-    }
-
-    @Test func unparseableInputStillPrintsAVerdict() throws {
-        let verdict = try #require(AlertJSON.parse(Array(try AlertSystemInspectCommand.verdict(rawHex: "0x0100", keys: "local").utf8)))
-        #expect(verdict["valid"] == .bool(false))
-        #expect(verdict["sequence"] == .null)
-        #expect(verdict["payload"] == .null)
-        #expect(verdict["reasons"] == .array([.string("alert shorter than 20 bytes (2)")]))
-    }
-
     /// The real executable, every vector: exit 0 and the same verdict; not hex: non-zero and a message on stderr.
     @Test func builtExecutable() throws {
         let executable = try #require(Self.supervisorExecutable(), "the supervisor executable is not built next to the tests")
@@ -116,5 +100,24 @@ struct InspectCommandTests {
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// What inspect does with input that is not an alert; needs no conformance data.
+@Suite struct InspectInputTests {
+    @Test func inputThatIsNotHexPrintsNoVerdict() {
+        #expect(throws: AlertSystemInspectCommand.InspectError.self) { try AlertSystemInspectCommand.verdict(rawHex: "01zz", keys: "local") }
+        #expect(throws: AlertSystemInspectCommand.InspectError.self) { try AlertSystemInspectCommand.verdict(rawHex: "010", keys: "local") }
+        #expect(throws: AlertSystemInspectCommand.InspectError.self) { try AlertSystemInspectCommand.verdict(rawHex: "00", keys: "/nonexistent/keys.txt") }
+        // Empty and tiny inputs are hex: they get a verdict with every field unknown.
+        #expect(throws: Never.self) { try AlertSystemInspectCommand.verdict(rawHex: "", keys: "local") }
+    }
+
+    @Test func unparseableInputStillPrintsAVerdict() throws {
+        let verdict = try #require(AlertJSON.parse(Array(try AlertSystemInspectCommand.verdict(rawHex: "0x0100", keys: "local").utf8)))
+        #expect(verdict["valid"] == .bool(false))
+        #expect(verdict["sequence"] == .null)
+        #expect(verdict["payload"] == .null)
+        #expect(verdict["reasons"] == .array([.string("alert shorter than 20 bytes (2)")]))
     }
 }
