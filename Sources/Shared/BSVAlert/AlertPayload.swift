@@ -146,7 +146,7 @@ extension FrozenFund {
 }
 
 /// Why a payload does not decode for its alert type. The texts follow the reference's errors where it has them.
-public enum AlertPayloadError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum AlertPayloadError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Not one of types 1–8 (the reference dereferences a nil handler and panics on these).
     case unknownType(UInt32)
     case varIntTruncated

@@ -63,7 +63,7 @@ public struct AlertPublicKey: Hashable, Sendable, CustomStringConvertible, Compa
 }
 
 /// Why a public key (from configuration, a key file or a Set Keys payload) cannot be used.
-public enum AlertKeyError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum AlertKeyError: Error, Hashable, Sendable, CustomStringConvertible {
     case notHex(String)
     case wrongLength(hex: String, length: Int)
     case notOnCurve(hex: String)
