@@ -95,6 +95,11 @@ struct TestInstant: InstantProtocol {
         for index in 0 ..< 10 {
             _ = throttle.decide(hash: AlertHash(of: [UInt8(index)]), peer: "p\(index)", reason: "r", at: t0.advanced(by: .seconds(Int64(index) * 2)))
         }
+        // Within one window, a fourth (peer, reason) pushes out the oldest one's window.
+        var busy = RejectionThrottle<TestInstant>(window: .seconds(600), maximumRemembered: 3)
+        for index in 0 ..< 4 { _ = busy.decide(hash: nil, peer: "p\(index)", reason: "r", at: t0.advanced(by: .seconds(Int64(index)))) }
+        #expect(busy.decide(hash: nil, peer: "p3", reason: "r", at: t0.advanced(by: .seconds(5))) == .suppress)
+        #expect(busy.decide(hash: nil, peer: "p0", reason: "r", at: t0.advanced(by: .seconds(5))) == .raise(suppressed: 0))
         // The oldest hash was forgotten, so it can be raised again.
         #expect(throttle.decide(hash: AlertHash(of: [0]), peer: "new", reason: "r", at: t0.advanced(by: .seconds(100))) == .raise(suppressed: 0))
     }

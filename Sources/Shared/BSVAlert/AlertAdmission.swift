@@ -118,6 +118,10 @@ public struct RejectionThrottle<Instant: InstantProtocol>: Sendable where Instan
         let suppressed = windows[key]?.suppressed ?? 0
         if windows.count >= maximumRemembered {
             windows = windows.filter { $0.value.raisedAt.duration(to: now) < window }
+            // Still full of open windows: forget the oldest, which only lets it raise again early.
+            if windows.count >= maximumRemembered, let oldest = windows.min(by: { $0.value.raisedAt < $1.value.raisedAt })?.key {
+                windows[oldest] = nil
+            }
         }
         windows[key] = Window(raisedAt: now, suppressed: 0)
         return .raise(suppressed: suppressed)
