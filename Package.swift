@@ -3,25 +3,49 @@ import PackageDescription
 import Foundation
 
 // Strict concurrency is the Swift 6 language mode default; warnings are kept at zero by review, not by flags.
-// (`-function-sections` for our targets was measured: it made the ordered binaries 0.7–1.5 MB larger in RSS.)
 let swiftSettings: [SwiftSetting] = []
 
 // How every executable is linked (docs/DESIGN.md, "Memory"): with lld; with packed relative relocations
-// (DT_RELR, glibc 2.36) instead of 86,000 RELA entries that the loader reads at every start; without
-// exporting every Swift symbol, which also lets --gc-sections drop unused public code; and with the
-// functions a profile saw the binary run placed together (Benchmarks/linker-order/), so that the code a
-// process runs sits on few pages. A missing order file only costs memory.
-func executableLinkerSettings(_ binary: String) -> [LinkerSetting] {
+// (DT_RELR, glibc 2.36) instead of tens of thousands of RELA entries that the loader reads at every start;
+// and without exporting every Swift symbol, which also lets --gc-sections drop unused public code.
+let executableLinkerSettings: [LinkerSetting] = {
     #if os(Linux)
-    var flags = ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"]
-    let order = "\(Context.packageDirectory)/Benchmarks/linker-order/\(binary).order"
-    if FileManager.default.fileExists(atPath: order) {
-        flags += ["-Xlinker", "--symbol-ordering-file=\(order)", "-Xlinker", "--no-warn-symbol-ordering"]
-    }
-    return [.unsafeFlags(flags)]
+    return [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"])]
     #else
     return []
     #endif
+}()
+
+extension Target.Dependency {
+    static let argumentParser: Self = .product(name: "ArgumentParser", package: "swift-argument-parser")
+    static let logging: Self = .product(name: "Logging", package: "swift-log")
+    static let metrics: Self = .product(name: "Metrics", package: "swift-metrics")
+    static let metricsTestKit: Self = .product(name: "MetricsTestKit", package: "swift-metrics")
+    static let prometheus: Self = .product(name: "Prometheus", package: "swift-prometheus")
+    static let toml: Self = .product(name: "TOMLKit", package: "TOMLKit")
+    static let grdb: Self = .product(name: "GRDB", package: "GRDB.swift")
+    static let nioCore: Self = .product(name: "NIOCore", package: "swift-nio")
+    static let nioPosix: Self = .product(name: "NIOPosix", package: "swift-nio")
+    static let nioHTTP1: Self = .product(name: "NIOHTTP1", package: "swift-nio")
+    static let nioWebSocket: Self = .product(name: "NIOWebSocket", package: "swift-nio")
+    static let nioSSL: Self = .product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let webSocketKit: Self = .product(name: "WebSocketKit", package: "websocket-kit")
+}
+
+/// A library module under Sources/Shared/<name> (docs/DESIGN.md, "Modules").
+func sharedModule(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Sources/Shared/\(name)", exclude: exclude, swiftSettings: swiftSettings)
+}
+
+/// A worker executable; its library of owned, benchmarked logic (if any) lives in a subfolder and is excluded here.
+func worker(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: "Sources/\(name)", exclude: exclude,
+                      swiftSettings: swiftSettings, linkerSettings: executableLinkerSettings)
+}
+
+/// A test target: Tests/<name>, with the testing kit.
+func tests(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(name: name, dependencies: dependencies + ["TestKit"], exclude: exclude, swiftSettings: swiftSettings)
 }
 
 let package = Package(
@@ -34,7 +58,6 @@ let package = Package(
         .executable(name: "alert-worker", targets: ["alert-worker"]),
         .executable(name: "notifier", targets: ["notifier"]),
         .executable(name: "devnode", targets: ["devnode"]),
-        .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,193 +85,78 @@ let package = Package(
         // libsecp256k1 with its recovery module (public-key recovery of the alert-system's signatures).
         .systemLibrary(name: "CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
 
-        .target(
-            name: "Shared",
-            dependencies: [
-                "CZeroMQ", "CSodium", "CXXHash", "CCurl", "CLinuxShims",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            exclude: ["BSVAlert"],
-            swiftSettings: swiftSettings
-        ),
+        // Sources/Shared: one library module per purpose (docs/DESIGN.md opens with the graph).
+        sharedModule("SubstratePrimitives", ["CSodium", "CXXHash"]),
+        sharedModule("SubstrateRuntime", ["SubstratePrimitives"]),
+        sharedModule("Wire", ["SubstratePrimitives", "CZeroMQ", "CLinuxShims", .logging, .metrics]),
+        sharedModule("WorkerRuntime", ["Wire", "SubstratePrimitives", "CLinuxShims", .argumentParser, .toml, .logging, .metrics, .prometheus]),
+        sharedModule("ControlPlane", ["Wire", "WorkerRuntime", .logging]),
+        sharedModule("Store", ["WorkerRuntime", .grdb, .logging, .metrics]),
+        sharedModule("HTTPClient", ["WorkerRuntime", "CCurl", .logging]),
         // The Bitcoin SV alert-system's message format, signature check, key set and sequence rules: pure code.
-        .target(
-            name: "BSVAlert",
-            dependencies: ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")],
-            path: "Sources/Shared/BSVAlert",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "supervisor",
-            dependencies: [
-                "Shared", "BSVAlert",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("supervisor")
-        ),
-        .executableTarget(
-            name: "node-watcher",
-            dependencies: [
-                "Shared",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "WebSocketKit", package: "websocket-kit"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("node-watcher")
-        ),
-        // A simulated Subspace node (WebSocket JSON-RPC server) for `supervisor demo` and tests.
-        .executableTarget(
-            name: "devnode",
-            dependencies: [
-                "Shared",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("devnode")
-        ),
-        .executableTarget(name: "fork-worker", dependencies: ["Shared"], swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("fork-worker")),
-        .executableTarget(
-            name: "alert-worker",
-            dependencies: [
-                "Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("alert-worker")
-        ),
-        .executableTarget(
-            name: "notifier",
-            dependencies: ["Shared", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("notifier")
-        ),
+        sharedModule("BSVAlert", ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")]),
+        // Used by every test target and benchmark, by no product binary.
+        sharedModule("TestKit", ["SubstrateRuntime", "Wire", "WorkerRuntime", "HTTPClient", .logging, .nioCore, .nioPosix, .nioHTTP1,
+                                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
 
-        .testTarget(
-            name: "SharedTests",
-            dependencies: [
-                "Shared",
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "SupervisorTests",
-            dependencies: [
-                "supervisor", "Shared",
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AlertRulesTests",
-            dependencies: ["alert-worker", "devnode", "Shared"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ForkWorkerTests",
-            dependencies: ["fork-worker", "alert-worker", "devnode", "node-watcher", "Shared", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "NodeWatcherTests",
-            dependencies: [
-                "node-watcher", "devnode", "Shared",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "BSVAlertTests",
-            dependencies: ["BSVAlert", "supervisor"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "NotifierTests",
-            dependencies: ["notifier", "Shared", .product(name: "MetricsTestKit", package: "swift-metrics")],
-            exclude: ["Fixtures"],
-            swiftSettings: swiftSettings
-        ),
+        // The rooms: each worker is a thin executable plus the types only it owns.
+        .target(name: "ForkChoice", dependencies: ["Wire", "WorkerRuntime", "SubstratePrimitives", "SubstrateRuntime", .logging],
+                path: "Sources/fork-worker/ForkChoice", swiftSettings: swiftSettings),
+        .target(name: "AlertRules", dependencies: ["SubstrateRuntime", "Store", "Wire", "WorkerRuntime", .grdb, .toml, .logging, .metrics],
+                path: "Sources/alert-worker/AlertRules", swiftSettings: swiftSettings),
+        worker("supervisor", ["WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", "BSVAlert", .argumentParser, .logging,
+                              .metrics, .prometheus, .nioCore, .nioPosix, .nioHTTP1]),
+        worker("node-watcher", ["WorkerRuntime", "Wire", "SubstrateRuntime", .argumentParser, .logging, .metrics, .webSocketKit,
+                                .nioCore, .nioPosix, .nioSSL]),
+        worker("fork-worker", ["ForkChoice", "WorkerRuntime", "Wire", "SubstrateRuntime", .logging, .metrics], exclude: ["ForkChoice"]),
+        worker("alert-worker", ["AlertRules", "Store", "WorkerRuntime", "Wire", "SubstrateRuntime", .grdb, .toml, .logging, .metrics],
+               exclude: ["AlertRules"]),
+        worker("notifier", ["Store", "HTTPClient", "WorkerRuntime", "Wire", .grdb, .logging, .metrics]),
+        // A simulated Subspace node (WebSocket JSON-RPC server) for `supervisor demo` and tests.
+        worker("devnode", ["SubstrateRuntime", "WorkerRuntime", .argumentParser, .logging, .nioCore, .nioPosix, .nioHTTP1, .nioWebSocket,
+                           .nioSSL, .toml]),
+
+        // A test fixture, not a product: the real alert-worker process with rules that expose a block checked twice.
+        .executableTarget(name: "alert-worker-probe", dependencies: ["AlertRules", "Store", "WorkerRuntime", "Wire"],
+                          path: "Tests/Probes/alert-worker-probe", swiftSettings: swiftSettings),
+
+        tests("SubstratePrimitivesTests", ["SubstratePrimitives"]),
+        tests("SubstrateRuntimeTests", ["SubstrateRuntime", "SubstratePrimitives"]),
+        tests("WireTests", ["Wire", "ControlPlane", "WorkerRuntime", "SubstratePrimitives", .metricsTestKit]),
+        tests("WorkerRuntimeTests", ["WorkerRuntime", "ControlPlane", "Wire", .metricsTestKit]),
+        tests("TestKitTests", ["HTTPClient"]),
+        tests("ForkChoiceTests", ["ForkChoice", "WorkerRuntime", "Wire", "SubstrateRuntime", "SubstratePrimitives"]),
+        tests("SupervisorTests", ["supervisor", "WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", .metrics,
+                                  .prometheus, .nioHTTP1]),
+        tests("AlertRulesTests", ["AlertRules", "alert-worker", "devnode", "Store", "SubstrateRuntime", "SubstratePrimitives",
+                                  "WorkerRuntime", "Wire"]),
+        tests("ForkWorkerTests", ["fork-worker", "alert-worker-probe", "ForkChoice", "alert-worker", "AlertRules", "devnode", "node-watcher", "Store",
+                                  "SubstrateRuntime", "SubstratePrimitives", "WorkerRuntime", "Wire", .grdb]),
+        tests("NodeWatcherTests", ["node-watcher", "devnode", "SubstrateRuntime", "SubstratePrimitives", "WorkerRuntime", "Wire",
+                                   .logging, .nioSSL]),
+        tests("NotifierTests", ["notifier", "Store", "HTTPClient", "WorkerRuntime", "Wire", .metricsTestKit, .grdb]),
+        tests("BSVAlertTests", ["BSVAlert", "supervisor"]),
     ]
 )
 
 // Benchmarks are release-build executables under Benchmarks/; they are declared only on request so
 // that a normal build or test run never compiles them:  CHAIN_ALERTER_BENCHMARKS=1 swift build -c release
+/// A benchmark executable: Benchmarks/<name>, linking library modules only (never a worker's files by path).
+func benchmark(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: "Benchmarks/\(name)", exclude: exclude,
+                      swiftSettings: swiftSettings, linkerSettings: executableLinkerSettings)
+}
+
 if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
     package.targets += [
-        .executableTarget(
-            name: "bench-bus",
-            dependencies: ["Shared", "CZeroMQ"],
-            path: "Benchmarks/bench-bus",
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-bus")
-        ),
-        .executableTarget(
-            name: "bench-watcher",
-            dependencies: ["Shared"],
-            path: "Benchmarks/bench-watcher",
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-watcher")
-        ),
-        .executableTarget(
-            name: "bench-notifier",
-            dependencies: ["Shared", .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/bench-notifier",
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-notifier")
-        ),
-        .executableTarget(
-            name: "bench-fork",
-            dependencies: ["Shared"],
-            path: "Benchmarks/bench-fork",
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-fork")
-        ),
-        .executableTarget(
-            name: "bench-rules",
-            dependencies: ["Shared", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics")],
-            path: "Benchmarks/bench-rules",
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-rules")
-        ),
-        .executableTarget(
-            name: "bench-scale",
-            dependencies: ["Shared"],
-            path: "Benchmarks/bench-scale",
-            exclude: ["py_scalecodec_bench.py"],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-scale")
-        ),
-        .executableTarget(
-            name: "bench-alert-verify",
-            dependencies: ["BSVAlert"],
-            path: "Benchmarks/bench-alert-verify",
-            exclude: ["coincurve_verify.py"],
-            swiftSettings: swiftSettings,
-            linkerSettings: executableLinkerSettings("bench-alert-verify")
-        ),
+        benchmark("bench-bus", ["Wire", "WorkerRuntime", "ControlPlane", "SubstratePrimitives", "CZeroMQ", .logging]),
+        benchmark("bench-watcher", ["Wire", "WorkerRuntime", "SubstrateRuntime", "SubstratePrimitives", .logging]),
+        benchmark("bench-notifier", ["Wire", "WorkerRuntime", "Store", "SubstratePrimitives", .logging]),
+        benchmark("bench-fork", ["ForkChoice", "Wire", "WorkerRuntime", "SubstrateRuntime", "SubstratePrimitives", .logging]),
+        benchmark("bench-rules", ["AlertRules", "TestKit", "Store", "Wire", "WorkerRuntime", "SubstrateRuntime", "SubstratePrimitives",
+                                  .toml, .logging, .metrics]),
+        benchmark("bench-scale", ["SubstrateRuntime", "SubstratePrimitives"], exclude: ["py_scalecodec_bench.py"]),
+        benchmark("bench-alert-verify", ["BSVAlert"], exclude: ["coincurve_verify.py"]),
     ]
 }
 

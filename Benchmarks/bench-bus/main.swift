@@ -10,7 +10,10 @@
 import CZeroMQ
 import Foundation
 import Logging
-import Shared
+import Wire
+import WorkerRuntime
+import ControlPlane
+import SubstratePrimitives
 
 let logger = Logger(label: "bench-bus", factory: { _ in SwiftLogNoOpLogHandler() })
 let payloadSize = 200

@@ -12,8 +12,12 @@
 //    report to the 1,001st CanonicalBlock (context load of 1,000 blocks plus the first block).
 import Foundation
 import Logging
-import Shared
 import Synchronization
+import ForkChoice
+import Wire
+import WorkerRuntime
+import SubstrateRuntime
+import SubstratePrimitives
 
 let logger = Logger(label: "bench-fork", factory: { _ in SwiftLogNoOpLogHandler() })
 let nodes = 10
@@ -149,8 +153,8 @@ func processBench(executableDirectory: String) async throws {
     let canonical = Dictionary(headers.filter(\.best).map { ($0.link.height, $0.link.hash) }, uniquingKeysWith: { a, _ in a })
     let frames = makeFrames(headers)
     let alert = try BusLoop(name: "alert", sockets: [
-        SocketSpec(name: "in", kind: .pull, attachments: [.bind("ipc://\(directory)/alert-worker.sock")], inboxCapacity: 1 << 20),
-        SocketSpec(name: "cursor", kind: .push, attachments: [.connect("ipc://\(directory)/blocks.sock")]),
+        SocketSpec(name: "in", kind: .pull, attachments: [.bind(BusEndpoints.alertWorker(stateDirectory: directory))], inboxCapacity: 1 << 20),
+        SocketSpec(name: "cursor", kind: .push, attachments: [.connect(BusEndpoints.blocks(stateDirectory: directory))]),
     ], logger: logger)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executableDirectory + "/fork-worker")
@@ -158,7 +162,7 @@ func processBench(executableDirectory: String) async throws {
     for i in 0 ..< nodes { args += ["--node-rpc-url", "ws://node-\(i)"] }
     process.arguments = args
     process.environment = ["CHAIN_ALERTER_LOG_LEVEL": ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"] ?? "warning",
-                           "CHAIN_ALERTER_FORK_TUNING": "cursorStuck=600000"]
+                           "CHAIN_ALERTER_TUNING": "fork.cursorStuck=600000"]
     try process.run()
     var watchers: [BusLoop] = []
     var servers: [Task<Void, Never>] = []
@@ -167,9 +171,9 @@ func processBench(executableDirectory: String) async throws {
         options.routingID = Array("node-watcher-\(i)".utf8)
         options.sendHighWaterMark = 100_000
         let loop = try BusLoop(name: "w\(i)", sockets: [
-            SocketSpec(name: "fetch", kind: .dealer, attachments: [.connect("ipc://\(directory)/fetch.sock")], options: options,
+            SocketSpec(name: "fetch", kind: .dealer, attachments: [.connect(BusEndpoints.fetch(stateDirectory: directory))], options: options,
                        outboundCapacity: 1 << 20),
-            SocketSpec(name: "blocks", kind: .push, attachments: [.connect("ipc://\(directory)/blocks.sock")], options: options,
+            SocketSpec(name: "blocks", kind: .push, attachments: [.connect(BusEndpoints.blocks(stateDirectory: directory))], options: options,
                        outboundCapacity: 1 << 20),
         ], logger: logger)
         var writer = EnvelopeWriter(sender: "node-watcher-\(i)")
@@ -244,8 +248,8 @@ func processBench(executableDirectory: String) async throws {
 func startupBench(executableDirectory: String) async throws {
     let directory = makeDirectory()
     let alert = try BusLoop(name: "alert", sockets: [
-        SocketSpec(name: "in", kind: .pull, attachments: [.bind("ipc://\(directory)/alert-worker.sock")], inboxCapacity: 1 << 20),
-        SocketSpec(name: "cursor", kind: .push, attachments: [.connect("ipc://\(directory)/blocks.sock")]),
+        SocketSpec(name: "in", kind: .pull, attachments: [.bind(BusEndpoints.alertWorker(stateDirectory: directory))], inboxCapacity: 1 << 20),
+        SocketSpec(name: "cursor", kind: .push, attachments: [.connect(BusEndpoints.blocks(stateDirectory: directory))]),
     ], logger: logger)
     let devnode = Process()
     devnode.executableURL = URL(fileURLWithPath: executableDirectory + "/devnode")

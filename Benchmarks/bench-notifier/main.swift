@@ -9,7 +9,10 @@
 import Foundation
 import Glibc
 import Logging
-import Shared
+import Wire
+import WorkerRuntime
+import Store
+import SubstratePrimitives
 
 func realtime() -> Double {
     var ts = timespec()
@@ -169,7 +172,7 @@ let notifierArgs = ["--slack=false", "--webhook-url", hook, "--store", "sqlite:/
 // 1. Latency: one alert per commit, spaced, each measured from commit to receipt.
 @MainActor func measureLatency(prefix: String, doorbell: Bool) throws -> [Double] {
     let bell = try BusLoop(name: "bench-bell", sockets: [SocketSpec(name: "bell", kind: .push,
-                           attachments: [.connect("ipc://\(stateDir)/notifier.sock")])], logger: logger)
+                           attachments: [.connect(BusEndpoints.notifier(stateDirectory: stateDir))])], logger: logger)
     defer { bell.close() }
     var envelope = EnvelopeWriter(sender: "bench")
     var latencies: [Double] = []

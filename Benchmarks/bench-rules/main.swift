@@ -5,7 +5,13 @@
 // The rules sources are symlinks into Sources/alert-worker (an executable target cannot be imported).
 import Foundation
 import Logging
-import Shared
+import AlertRules
+import TestKit
+import Store
+import Wire
+import WorkerRuntime
+import SubstrateRuntime
+import SubstratePrimitives
 
 var count = 10_000
 var alertEvery: Int?

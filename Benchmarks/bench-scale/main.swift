@@ -4,7 +4,8 @@
 //   CHAIN_ALERTER_BENCHMARKS=1 swift build -c release --product bench-scale --scratch-path .build-release
 //   .build-release/release/bench-scale [--seconds S] [--python PATH] [--conformance DIR]
 import Foundation
-import Shared
+import SubstrateRuntime
+import SubstratePrimitives
 
 struct Options {
     var seconds = 1.0

@@ -9,8 +9,11 @@
 //   2. follow: lets the watcher follow live blocks (every 100 ms) and samples its RSS.
 import Foundation
 import Logging
-import Shared
 import Synchronization
+import Wire
+import WorkerRuntime
+import SubstrateRuntime
+import SubstratePrimitives
 
 func argument(_ name: String, _ fallback: Int) -> Int {
     let args = CommandLine.arguments
@@ -53,8 +56,8 @@ while url.isEmpty {
 }
 
 let bus = try BusLoop(name: "bench", sockets: [
-    SocketSpec(name: "blocks-in", kind: .pull, attachments: [.bind("ipc://\(stateDirectory)/blocks.sock")], inboxCapacity: 100_000),
-    SocketSpec(name: "fetch", kind: .router, attachments: [.bind("ipc://\(stateDirectory)/fetch.sock")],
+    SocketSpec(name: "blocks-in", kind: .pull, attachments: [.bind(BusEndpoints.blocks(stateDirectory: stateDirectory))], inboxCapacity: 100_000),
+    SocketSpec(name: "fetch", kind: .router, attachments: [.bind(BusEndpoints.fetch(stateDirectory: stateDirectory))],
                outboundCapacity: 100_000, inboxCapacity: 100_000),
 ], logger: Logger(label: "bench"))
 

@@ -1,6 +1,8 @@
 import Foundation
-import Shared
 import Synchronization
+import SubstrateRuntime
+import SubstratePrimitives
+import WorkerRuntime
 
 /// One block of the simulated chain, with everything the RPC methods serve.
 struct DevBlock: Sendable {

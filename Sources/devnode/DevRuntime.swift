@@ -1,4 +1,6 @@
-import Shared
+import SubstrateRuntime
+import SubstratePrimitives
+import WorkerRuntime
 
 /// The Subspace-shaped runtime the devnode simulates, described in code (no files from outside the
 /// repository): System, Timestamp, Subspace, Balances, TransactionPayment, Utility, Domains and Sudo,

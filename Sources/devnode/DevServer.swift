@@ -4,8 +4,10 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import Shared
 import Synchronization
+import SubstrateRuntime
+import SubstratePrimitives
+import WorkerRuntime
 
 /// One WebSocket JSON-RPC listener of the devnode, serving one simulated node of the chain.
 ///

@@ -1,4 +1,6 @@
-import Shared
+import SubstrateRuntime
+import SubstratePrimitives
+import WorkerRuntime
 
 /// A type definition in the portable registry, as `scale-info` writes it.
 indirect enum TypeDefinition {

@@ -1,4 +1,8 @@
-import Shared
+import ForkChoice
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// Why the fork-worker asked a watcher for something.
 enum FetchPurpose: Sendable, Equatable {

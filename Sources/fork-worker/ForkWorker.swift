@@ -1,16 +1,20 @@
 import Glibc
 import Logging
 import Metrics
-import Shared
+import ForkChoice
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The fork-worker's sockets (see docs/DESIGN.md "Fork worker and exactly-once").
 enum ForkWorkerEndpoints {
-    static func blocks(_ stateDirectory: String) -> String { "ipc://\(stateDirectory)/blocks.sock" }
-    static func fetch(_ stateDirectory: String) -> String { "ipc://\(stateDirectory)/fetch.sock" }
-    static func alertWorker(_ stateDirectory: String) -> String { "ipc://\(stateDirectory)/alert-worker.sock" }
+    static func blocks(_ stateDirectory: String) -> String { BusEndpoints.blocks(stateDirectory: stateDirectory) }
+    static func fetch(_ stateDirectory: String) -> String { BusEndpoints.fetch(stateDirectory: stateDirectory) }
+    static func alertWorker(_ stateDirectory: String) -> String { BusEndpoints.alertWorker(stateDirectory: stateDirectory) }
 }
 
-/// Timings of the fork-worker's shell; tests shorten them through `CHAIN_ALERTER_FORK_TUNING`.
+/// Timings of the fork-worker's shell; tests shorten them through the `fork.*` knobs of `CHAIN_ALERTER_TUNING`.
 struct ForkWorkerTimings: Sendable {
     /// How long to wait for the alert-worker's first cursor report before starting without one.
     var cursorWaitMilliseconds: Int64 = 5000
@@ -36,14 +40,12 @@ struct ForkWorkerTimings: Sendable {
     /// `cursorWait=MS,cursorStuck=MS,tick=MS` plus the roster keys above.
     static func fromEnvironment(_ environment: [String: String]) -> ForkWorkerTimings {
         var t = ForkWorkerTimings()
-        for part in (environment["CHAIN_ALERTER_FORK_TUNING"] ?? "").split(separator: ",") {
-            let kv = part.split(separator: "=")
-            guard kv.count == 2, let v = Int64(kv[1]) else { continue }
-            switch kv[0] {
+        for (key, v) in Tuning.integers(scope: "fork", environment: environment) {
+            switch key {
             case "cursorWait": t.cursorWaitMilliseconds = v
             case "cursorStuck": t.cursorStuckMilliseconds = v
             case "tick": t.tickMilliseconds = UInt64(max(1, v))
-            case "lagSustain", "latencySustain", "disconnectAfter", "reconnectStable", "stale", "settle": t.roster[String(kv[0])] = max(0, v)
+            case "lagSustain", "latencySustain", "disconnectAfter", "reconnectStable", "stale", "settle": t.roster[key] = max(0, v)
             default: continue
             }
         }

@@ -1,7 +1,11 @@
 import Foundation
 import Logging
-import Shared
 import Synchronization
+import ForkChoice
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// Start-up of the fork-worker process: options → configuration → sockets → `ForkWorker`, then one loop
 /// over inbound frames and ticks until shutdown.
@@ -13,9 +17,10 @@ enum ForkWorkerProcess {
         case .success(let resolved): configuration = resolved
         case .failure(let failure): return fail(failure.message, code: failure.code)
         }
+        let tuning = Tuning.integers(scope: "fork", environment: environment)
         var settings = ForkSettings(thresholds: configuration.alerts,
-                                    window: environment["CHAIN_ALERTER_FORK_WINDOW"].flatMap { Int($0) },
-                                    gapLimit: environment["CHAIN_ALERTER_FORK_GAP_LIMIT"].flatMap { Int($0) })
+                                    window: tuning["window"].map { Int($0) },
+                                    gapLimit: tuning["gapLimit"].map { Int($0) })
         settings.window = max(settings.window, 16)
         let directory = configuration.stateDirectory
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -52,51 +57,16 @@ enum ForkWorkerProcess {
         logger.info("fork-worker running", metadata: ["window": "\(settings.window)", "gap_limit": "\(settings.gapLimit)",
                                                       "context": "\(settings.startupContextBlocks)"])
 
-        enum Input: Sendable { case blocks(BusFrame), fetch(BusFrame), command(SupervisorCommand), tick, stop }
-        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
-        let tickInterval = ForkWorkerTimings.fromEnvironment(environment).tickMilliseconds
-        // The merged stream holds at most `blocksInFlight` header frames: past that the blocks feeder stops taking
-        // from the bus, whose inbox then fills and stops reading (ZeroMQ pushes back; watchers drop and count).
-        // Each feeder yields after every frame, so a flood of headers cannot starve the fetch answers it needs.
-        let blocksInFlight = Atomic<Int>(0)
-        let blocksInFlightLimit = 4096
-        let feeders = [
-            Task {
-                for await frame in loop.inbox(blocksID) {
-                    while blocksInFlight.load(ordering: .relaxed) >= blocksInFlightLimit, !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(1))
-                    }
-                    blocksInFlight.add(1, ordering: .relaxed)
-                    continuation.yield(.blocks(frame))
-                    await Task.yield()
-                }
-            },
-            Task {
-                for await frame in loop.inbox(fetchID) {
-                    continuation.yield(.fetch(frame))
-                    await Task.yield()
-                }
-            },
-            Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(tickInterval))
-                    continuation.yield(.tick)
-                }
-            },
-            Task { _ = await shutdown.wait(); continuation.yield(.stop) },
-            Task {
-                guard let commands else { return }
-                for await command in commands { continuation.yield(.command(command)) }
-            },
-        ]
         var blocksReader = EnvelopeReader(socket: "blocks-in")
         var fetchReader = EnvelopeReader(socket: "fetch")
-        loop: for await input in inputs {
+        // At most 4096 header frames wait in the merged stream; a flood of headers cannot starve the fetch
+        // answers the tree needs (WorkerInputs).
+        await WorkerInputs.run(bus: loop, inboxes: [.init(blocksID, inFlightLimit: 4096), .init(fetchID)],
+                               tick: .milliseconds(timings.tickMilliseconds), shutdown: shutdown, commands: commands) { input in
             switch input {
-            case .blocks(let frame):
-                blocksInFlight.subtract(1, ordering: .relaxed)
+            case .frame(let socket, let frame) where socket == blocksID:
                 if let envelope = blocksReader.open(frame.payload) { worker.handleInbound(envelope, now: nowMilliseconds()) }
-            case .fetch(let frame):
+            case .frame(_, let frame):
                 if let envelope = fetchReader.open(frame.payload) {
                     worker.handleFetchSocket(envelope, routingID: frame.routingID, now: nowMilliseconds())
                 }
@@ -105,10 +75,10 @@ enum ForkWorkerProcess {
             case .tick:
                 worker.tick(now: nowMilliseconds())
             case .stop:
-                break loop
+                break
             }
+            return true
         }
-        feeders.forEach { $0.cancel() }
         loop.close()
         return 0
     }

@@ -1,4 +1,8 @@
-import Shared
+import ForkChoice
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The nodes in configuration order, what their watchers last said about them, the verdict on each (isolated
 /// or not, debounced connectivity), and which one is the primary now: the first configured node that is

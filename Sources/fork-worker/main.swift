@@ -3,7 +3,11 @@
 // "Fork worker and exactly-once"). Wiring only: WorkerRuntime around ForkWorkerProcess.
 // Exit 0 on shutdown, 78 on bad configuration.
 import Foundation
-import Shared
+import ForkChoice
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 let runtime = WorkerRuntime.start(role: .forkWorker)
 await runtime.run { runtime in

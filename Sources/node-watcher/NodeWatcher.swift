@@ -2,8 +2,11 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import Shared
 import Synchronization
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// Everything a node-watcher needs to know, resolved from options and environment.
 struct WatcherSettings: Sendable {
@@ -26,30 +29,8 @@ struct WatcherSettings: Sendable {
     /// PEM trust roots for wss:// (self-signed nodes); nil = the system store.
     var trustRootsFile: String?
 
-    var blocksEndpoint: String { "ipc://\(stateDirectory)/blocks.sock" }
-    var fetchEndpoint: String { "ipc://\(stateDirectory)/fetch.sock" }
-}
-
-/// Reconnection delays: `initial` doubling to `maximum`, each cut by up to half at random (jitter).
-struct Backoff: Sendable {
-    let initial: Duration
-    let maximum: Duration
-    private(set) var current: Duration
-
-    init(initial: Duration, maximum: Duration) {
-        self.initial = initial
-        self.maximum = maximum
-        current = initial
-    }
-
-    /// The next delay; `random` in 0...1 picks the jitter.
-    mutating func next(random: Double) -> Duration {
-        let delay = current * (0.5 + 0.5 * random)
-        current = min(current * 2, maximum)
-        return delay
-    }
-
-    mutating func reset() { current = initial }
+    var blocksEndpoint: String { BusEndpoints.blocks(stateDirectory: stateDirectory) }
+    var fetchEndpoint: String { BusEndpoints.fetch(stateDirectory: stateDirectory) }
 }
 
 /// Follows one node: subscribes to new, all and finalized heads and to the runtime version; pushes a
@@ -129,7 +110,7 @@ final class NodeWatcher: Sendable {
             _ = await shutdown.wait()
             state.withLock { $0.connection }?.close()
         }
-        var backoff = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum)
+        var backoff = Backoff(initial: settings.backoffInitial, maximum: settings.backoffMaximum, jitter: 0.5)
         var attempts = 0
         while !shutdown.isRequested {
             if attempts > 0 {

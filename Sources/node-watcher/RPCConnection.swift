@@ -4,9 +4,12 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import Shared
 import Synchronization
 import WebSocketKit
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// Limits on one node connection, so that a misbehaving node only ever hurts its own watcher.
 struct ConnectionLimits: Sendable {

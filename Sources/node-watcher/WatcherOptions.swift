@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Shared
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The node-watcher's command line: the shared options plus the node it watches.
 struct WatcherArguments: ParsableArguments {

@@ -2,7 +2,10 @@
 // connection status to the fork-worker, and answers the fork-worker's fetch requests.
 // Wiring only: WorkerRuntime (READY, heartbeats, SIGTERM, supervisor death) around NodeWatcher.
 import Foundation
-import Shared
+import WorkerRuntime
+import Wire
+import SubstrateRuntime
+import SubstratePrimitives
 
 let runtime = WorkerRuntime.start(role: .nodeWatcher)
 await runtime.run { runtime in

@@ -1,12 +1,15 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// The alert-worker's doorbell: a PULL socket bound at `ipc://<state-dir>/notifier.sock` that receives
 /// `AlertDoorbell` after each alert commit and wakes the delivery loops. It only shortens the wait:
 /// the store is the source of truth, and `DataVersionWatcher` plus the periodic poll cover a lost ring.
 final class AlertDoorbellListener: Sendable {
-    static func endpoint(stateDirectory: String) -> String { AlertDoorbell.endpoint(stateDirectory: stateDirectory) }
+    static func endpoint(stateDirectory: String) -> String { BusEndpoints.notifier(stateDirectory: stateDirectory) }
 
     private let loop: BusLoop
     private let task: Task<Void, Never>

@@ -1,5 +1,8 @@
 import Foundation
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// What a sink said about one delivery attempt.
 enum DeliveryOutcome: Sendable, Equatable {
@@ -45,19 +48,20 @@ protocol AlertSink: Sendable {
 
 /// Exponential backoff with full jitter, capped; a sink's `Retry-After` wins when given.
 struct RetryPolicy: Sendable {
-    var base: Duration = .milliseconds(500)
-    var cap: Duration = .seconds(60)
+    /// Half of each delay is fixed and half is jitter: never hammers, and retries of many notifiers spread out.
+    var backoff: Backoff
     /// A `Retry-After` larger than this is clamped (a broken header must not park a sink for days).
     var maxRetryAfter: Duration = .seconds(3600)
 
-    /// Delay before attempt `attempt + 1` after `attempt` failures (attempt ≥ 1). `random` is in [0, 1).
+    init(base: Duration = .milliseconds(500), cap: Duration = .seconds(60)) {
+        backoff = Backoff(initial: base, maximum: cap, jitter: 0.5)
+    }
+
+    /// Delay before attempt `attempt + 1` after `attempt` failures (attempt ≥ 1). `random` is in [0, 1): 0 is
+    /// the shortest delay.
     func delay(afterAttempt attempt: Int, retryAfter: Duration?, random: Double) -> Duration {
         if let retryAfter { return min(max(retryAfter, .zero), maxRetryAfter) }
-        let exponent = min(max(attempt - 1, 0), 30)
-        let raw = base * Int(1 << exponent)
-        let capped = min(raw, cap)
-        // Half fixed, half jitter: never hammers, and retries of many notifiers spread out.
-        return capped * (0.5 + 0.5 * random)
+        return backoff.delay(afterFailures: max(attempt, 1), random: 1 - random)
     }
 }
 
@@ -79,10 +83,16 @@ enum RetryAfter {
 
 /// Wakes sleeping delivery loops: rung when new alerts are committed, on shutdown, and by the poll.
 final class WakeSignal: @unchecked Sendable {
+    /// Sleeps for a timeout on the injected clock (a `ManualClock` in tests).
+    private let sleep: @Sendable (Duration) async -> Void
     private let lock = NSLock()
     private var generation: UInt64 = 0
     private var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter: UInt64 = 0
+
+    init<C: Clock>(clock: C = ContinuousClock()) where C.Duration == Duration {
+        sleep = { try? await clock.sleep(for: $0) }
+    }
 
     /// The current generation; pass it to `wait` to sleep until the next ring.
     var current: UInt64 { lock.lock(); defer { lock.unlock() }; return generation }
@@ -105,8 +115,9 @@ final class WakeSignal: @unchecked Sendable {
             nextWaiter &+= 1
             waiters[id] = c
             lock.unlock()
+            let sleep = self.sleep
             Task { [weak self] in
-                try? await Task.sleep(for: timeout)
+                await sleep(timeout)
                 self?.timeOut(id)
             }
         }

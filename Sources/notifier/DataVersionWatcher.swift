@@ -1,7 +1,10 @@
 import Foundation
 import GRDB
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// Notices alert rows committed by another process (the alert-worker) within milliseconds.
 ///

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// The chain-alerter version shown in Slack's context line.
 let chainAlerterVersion = "0.1.0"
@@ -32,13 +35,13 @@ final class Notifier: Sendable {
     let sinks: [any AlertSink]
     let tuning: NotifierTuning
     let logger: Logger
-    let httpClient: CurlHTTPClient
+    let httpClient: any HTTPTransport
     let metrics: NotifierMetrics
     private let wake = WakeSignal()
     private let stopping = OnceFlag()
     private let finish = FinishLine()
 
-    init(configuration: Configuration, store: AlertStore, sinks: [any AlertSink], httpClient: CurlHTTPClient,
+    init(configuration: Configuration, store: AlertStore, sinks: [any AlertSink], httpClient: any HTTPTransport,
          tuning: NotifierTuning = NotifierTuning(), metrics: NotifierMetrics = NotifierMetrics(), logger: Logger) {
         self.configuration = configuration
         self.metrics = metrics
@@ -100,7 +103,8 @@ final class Notifier: Sendable {
         let outbox = Outbox(store: store)
         let loops = sinks.map { sink in
             DeliveryLoop(sink: sink, outbox: outbox, allSinks: names, gate: gate, wake: wake, stopping: stopping,
-                         policy: tuning.retryPolicy, pollInterval: tuning.pollInterval, logger: logger, metrics: metrics,
+                         policy: tuning.retryPolicy, pollInterval: tuning.pollInterval, clock: ContinuousClock(), wallClock: .system,
+                         logger: logger, metrics: metrics,
                          onFatal: { error in finish.cross(code: ConfigError.exitCode, reason: error.description, fatal: true) })
         }
         let pinger = UptimeKumaPinger(urls: configuration.uptimeKumaURLs, store: store, client: httpClient,

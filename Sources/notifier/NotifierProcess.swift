@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// Start-up of the notifier process: options → configuration → token → store → `Notifier`.
 /// Every configuration problem ends with exit 78 and a message that names the option and the fix.

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// Delivery state of one (alert, sink) pair.
 enum DeliveryState: String, Sendable {

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// Slack Web API settings the sink needs (from `Configuration`).
 struct SlackSettings: Sendable {
@@ -37,12 +40,12 @@ actor SlackSink: AlertSink {
     nonisolated let name = "slack"
     private let settings: SlackSettings
     private let token: Secret
-    private let client: CurlHTTPClient
+    private let client: any HTTPTransport
     private let logger: Logger
     private var channelIDs: [String: String] = [:]
     private var lastPost: [String: ContinuousClock.Instant] = [:]
 
-    init(settings: SlackSettings, token: Secret, client: CurlHTTPClient, logger: Logger) {
+    init(settings: SlackSettings, token: Secret, client: any HTTPTransport, logger: Logger) {
         self.settings = settings
         self.token = token
         self.client = client

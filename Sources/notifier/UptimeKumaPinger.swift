@@ -1,6 +1,9 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// What an Uptime Kuma push says, derived from the store.
 ///
@@ -37,7 +40,7 @@ struct UptimeKumaStatus: Sendable, Equatable {
 struct UptimeKumaPinger: Sendable {
     let urls: [String]
     let store: AlertStore
-    let client: CurlHTTPClient
+    let client: any HTTPTransport
     let interval: Duration
     let stopping: OnceFlag
     let wake: WakeSignal

@@ -1,18 +1,21 @@
 import Foundation
 import Logging
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 /// POSTs the INTERFACE.md JSON object to one `--webhook-url`. The alert id travels as `Idempotency-Key`
 /// and `X-Chain-Alerter-Alert-Id`, so a receiver can drop the rare resend after a crash.
 struct WebhookSink: AlertSink {
     let name: String
     let url: String
-    let client: CurlHTTPClient
+    let client: any HTTPTransport
     let timeout: Duration
     let logger: Logger
 
     /// `name` is derived from the URL's hash: stable across restarts, and no token in logs or metrics.
-    init(url: String, client: CurlHTTPClient, timeout: Duration = .seconds(10), logger: Logger) {
+    init(url: String, client: any HTTPTransport, timeout: Duration = .seconds(10), logger: Logger) {
         self.url = url
         self.name = "webhook-" + Self.shortHash(url)
         self.client = client

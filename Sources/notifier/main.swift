@@ -3,7 +3,10 @@
 // (options → configuration → token → store → Notifier). Exit 0 on shutdown or --alert-limit, 78 on
 // bad configuration.
 import Foundation
-import Shared
+import Store
+import HTTPClient
+import WorkerRuntime
+import Wire
 
 let runtime = WorkerRuntime.start(role: .notifier)
 await runtime.run { runtime in

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// `supervisor check-config [OPTIONS]`: resolves and validates the configuration, prints it with
 /// secrets redacted, exits 0, or prints the problem and exits 78.

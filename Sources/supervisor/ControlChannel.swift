@@ -1,4 +1,9 @@
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// One message that arrived on the supervisor's control socket, with the peer that sent it.
 enum ControlEvent<Peer: Sendable>: Sendable {

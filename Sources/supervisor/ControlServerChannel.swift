@@ -1,5 +1,10 @@
 import Logging
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The real `ControlChannel`: the bus's `ControlServer` (a ROUTER bound at the control endpoint).
 /// Send failures (a peer that went away) are logged, never fatal: the worker's exit is handled

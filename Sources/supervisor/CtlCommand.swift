@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// `supervisor ctl …`: talks to a running supervisor over its control socket.
 struct CtlCommand: AsyncParsableCommand {

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// `supervisor decode`: decodes a block, extrinsic or events value with runtime metadata and prints normalized JSON.
 struct DecodeCommand: ParsableCommand {

@@ -2,8 +2,13 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
-import Shared
 import Synchronization
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// `supervisor demo`: runs the whole pipeline against a simulated node, end to end, with no setup.
 ///

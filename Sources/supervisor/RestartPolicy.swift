@@ -1,3 +1,5 @@
+import WorkerRuntime
+
 /// A source of jitter: maps the nominal backoff delay to the delay actually used.
 /// Injected so that tests can pin it; production draws uniformly from `[ (1 - spread) * d, d ]`.
 struct BackoffJitter: Sendable {
@@ -17,8 +19,7 @@ struct BackoffJitter: Sendable {
     static let none = BackoffJitter(spread: 0, random: { 0 })
 
     func apply(to nominal: Duration) -> Duration {
-        let fraction = min(max(random(), 0), 1)
-        return nominal * (1 - spread * fraction)
+        Backoff.jittered(nominal, spread: spread, random: random())
     }
 }
 
@@ -82,13 +83,8 @@ struct RestartPolicy<Instant: InstantProtocol>: Sendable where Instant.Duration 
 
     /// The nominal (un-jittered) delay for the current backoff exponent.
     var nominalBackoff: Duration {
-        var delay = settings.initialBackoff
-        var step = 0
-        while step < backoffExponent && delay < settings.maximumBackoff {
-            delay = delay * 2
-            step += 1
-        }
-        return min(delay, settings.maximumBackoff)
+        Backoff(initial: settings.initialBackoff, maximum: settings.maximumBackoff, jitter: jitter.spread)
+            .nominal(afterFailures: backoffExponent + 1)
     }
 
     /// Records that the worker was (re)started at `now`.

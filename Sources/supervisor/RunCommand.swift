@@ -2,7 +2,12 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// `supervisor [run] [OPTIONS]`: resolves the configuration, spawns the workers and keeps them
 /// alive until SIGTERM/SIGINT. Exits 0 after a requested stop, 1 on escalation, 78 on bad configuration.

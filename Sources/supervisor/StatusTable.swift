@@ -1,4 +1,9 @@
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// Renders `ctl status` rows as an aligned, human-readable table.
 enum StatusTable {

@@ -1,5 +1,10 @@
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 import Logging
-import Shared
 
 #if canImport(Glibc)
 import Glibc

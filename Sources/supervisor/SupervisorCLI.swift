@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The `supervisor` executable's root command. `run` is the default subcommand, so
 /// `supervisor [OPTIONS]` runs the supervisor. The integrator adds `decode` and `demo` here.

@@ -1,3 +1,4 @@
+import WorkerRuntime
 import Foundation
 
 /// The supervisor's timings. The defaults are the production values; tests shorten them.
@@ -37,17 +38,15 @@ struct SupervisorSettings: Sendable, Equatable {
         heartbeatInterval * missedHeartbeats
     }
 
-    /// Reads test-only overrides from `CHAIN_ALERTER_SUPERVISOR_TUNING`, a comma-separated list of
-    /// `key=milliseconds` (keys: heartbeat, ready, grace, stop, notifier-stop, kill-wait, shutdown-budget, backoff,
-    /// max-backoff, min-uptime, stable, window) and `restarts=N`. Unknown keys are ignored.
+    /// Reads the `supervisor.*` timing knobs of `CHAIN_ALERTER_TUNING` (`Tuning`): `key=milliseconds` (keys:
+    /// heartbeat, ready, grace, stop, notifier-stop, kill-wait, shutdown-budget, backoff, max-backoff, min-uptime,
+    /// stable, window) and `restarts=N`. Unknown keys are ignored.
     static func fromEnvironment(_ environment: [String: String]) -> SupervisorSettings {
         var settings = SupervisorSettings()
-        guard let tuning = environment["CHAIN_ALERTER_SUPERVISOR_TUNING"] else { return settings }
-        for pair in tuning.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else { continue }
+        for (key, raw) in Tuning.values(scope: "supervisor", environment: environment) {
+            guard let value = Int(raw), value >= 0 else { continue }
             let ms = Duration.milliseconds(value)
-            switch parts[0] {
+            switch key {
             case "heartbeat": settings.heartbeatInterval = ms
             case "ready": settings.readyTimeout = ms
             case "grace": settings.hungKillGrace = ms

@@ -1,4 +1,9 @@
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// One worker the supervisor keeps alive: its instance name, role and how to start it.
 struct WorkerSlot: Sendable, Equatable {
@@ -19,7 +24,7 @@ enum WorkerLineup {
 
     /// The control endpoint for a state directory.
     static func controlEndpoint(stateDirectory: String) -> String {
-        "ipc://\(stateDirectory)/control.sock"
+        BusEndpoints.control(stateDirectory: stateDirectory)
     }
 
     /// Start order: notifier, alert-worker, fork-worker, then one node-watcher per node URL.

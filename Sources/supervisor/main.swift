@@ -1,6 +1,11 @@
 import Foundation
 import Logging
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 // Wiring only: logging to stderr once (level from CHAIN_ALERTER_LOG_LEVEL, as for the workers),
 // then the command line decides what runs.

@@ -1,9 +1,15 @@
 import Foundation
 import Logging
 import Testing
+@testable import AlertRules
 @testable import alert_worker
 @testable import devnode
-@testable import Shared
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Every devnode scenario kind through the real pipeline: DevChain blocks (with their own runtime metadata)
 /// → AlertRulesPipeline → BlockIntake → store. The network is detected from the devnode's ChainIdentity.

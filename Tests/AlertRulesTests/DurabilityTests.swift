@@ -1,8 +1,15 @@
 import Foundation
 import Logging
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Restarts: the engine state rides in the intake's block transaction; killing the worker at any point and
 /// restarting from the store gives exactly the alert set of an undisturbed run.

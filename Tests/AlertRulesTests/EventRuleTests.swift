@@ -1,7 +1,14 @@
 import Foundation
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Event-chain de-duplication beyond the conformance blocks: transfer_all, event-only transfers,
 /// important-address events, and the fixed TransactionPayment spelling.

@@ -1,6 +1,13 @@
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Spec §8 vectors for the slot-time and farming monitors, and the status-change behaviour around them.
 @Suite struct MonitorVectorTests {

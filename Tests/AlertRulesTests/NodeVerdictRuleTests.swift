@@ -1,7 +1,14 @@
 import Foundation
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// NodeVerdict → NodeIsolated / NodeRecovered / NodeDisconnected / NodeReconnected: once per change, stable
 /// ids per episode, the state survives the rule-state codec, and an isolated node's stall is suppressed.

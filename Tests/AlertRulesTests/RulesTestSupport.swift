@@ -1,7 +1,14 @@
 import Foundation
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// The shared conformance data (`$CHAIN_ALERTER_CONFORMANCE` or `../shared/conformance`), read in place.
 enum RulesConformance {

@@ -1,7 +1,14 @@
 import Foundation
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Every transaction rule on the synthetic Chronos blocks #1000–#1005, with priority de-dup, texts and ids.
 @Suite(.enabled(if: RulesConformance.enabled, Comment(rawValue: RulesConformance.note)))

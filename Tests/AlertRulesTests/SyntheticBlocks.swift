@@ -1,6 +1,13 @@
 import Foundation
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Hand-made decoded blocks for the time-based rules (no metadata needed): a header with a Subspace
 /// PreRuntime slot, a `Timestamp.set` extrinsic and FarmerVote events built as dynamic values.

@@ -1,7 +1,14 @@
 import Foundation
 import Testing
+@testable import AlertRules
 @testable import alert_worker
-@testable import Shared
+@testable import devnode
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Stall / resume / chain time gap with a manual clock, fork alerts, runtime upgrades and Startup.
 @Suite struct TimeAndForkRuleTests {

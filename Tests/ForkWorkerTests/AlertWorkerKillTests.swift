@@ -1,8 +1,19 @@
 import Foundation
 import GRDB
 import Logging
-import Shared
 import Testing
+import fork_worker
+import ForkChoice
+import alert_worker
+import AlertRules
+import devnode
+import node_watcher
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
+import WorkerRuntime
+import Wire
+import TestKit
 
 /// The whole data path as real processes (devnode → node-watcher → fork-worker → alert-worker with the real
 /// rules → SQLite), run twice over the same scenario: once undisturbed, once with the alert-worker killed
@@ -81,11 +92,11 @@ struct AlertWorkerKillTests {
     /// One run; with `kill`, the alert-worker is killed and restarted until the scenario ends.
     func run(seed: UInt64, kill: Bool) async throws -> Outcome {
         var rng = SplitMix64(state: seed)
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try Self.scenario.write(toFile: dir.file("scenario.toml"), atomically: true, encoding: .utf8)
-        let devnode = try ChildProcess(builtExecutable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
-                                       environment: [:], logPath: dir.file("devnode.log"))
+        let devnode = try ChildProcess(BuildProducts.executable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
+                                       environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("devnode.log"))
         defer { devnode.killAndReap() }
         var url = ""
         try #require(await eventually(timeout: .seconds(20)) {
@@ -93,16 +104,16 @@ struct AlertWorkerKillTests {
             return !url.isEmpty
         }, "\(devnode.output)")
         let common = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", url]
-        let tuning = ["CHAIN_ALERTER_FORK_TUNING": "cursorStuck=800,tick=20"]
+        let tuning = ["CHAIN_ALERTER_TUNING": "fork.cursorStuck=800,fork.tick=20"]
         func alertWorker() throws -> ChildProcess {
-            try ChildProcess(builtExecutable("alert-worker"), common, environment: [:], logPath: dir.file("alert-worker.log"))
+            try ChildProcess(BuildProducts.executable("alert-worker"), common, environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("alert-worker.log"))
         }
         var alert = try alertWorker()
         defer { alert.killAndReap() }
-        let fork = try ChildProcess(builtExecutable("fork-worker"), common, environment: tuning, logPath: dir.file("fork-worker.log"))
+        let fork = try ChildProcess(BuildProducts.executable("fork-worker"), common, environment: tuning, inheritChainAlerterVariables: false, logPath: dir.file("fork-worker.log"))
         defer { fork.killAndReap() }
-        let watcher = try ChildProcess(builtExecutable("node-watcher"), common + ["--watch-node", url],
-                                       environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-0"], logPath: dir.file("watcher.log"))
+        let watcher = try ChildProcess(BuildProducts.executable("node-watcher"), common + ["--watch-node", url],
+                                       environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-0"], inheritChainAlerterVariables: false, logPath: dir.file("watcher.log"))
         defer { watcher.killAndReap() }
 
         var kills = 0

@@ -1,9 +1,19 @@
 import Foundation
 import Logging
-import Shared
 import Testing
-
+@testable import fork_worker
+@testable import ForkChoice
 @testable import alert_worker
+@testable import AlertRules
+@testable import devnode
+@testable import node_watcher
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// Rules that count how often they ran, with one deterministic alert per block.
 final class CountingRules: BlockRules, @unchecked Sendable {

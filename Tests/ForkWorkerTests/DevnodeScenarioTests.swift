@@ -1,8 +1,18 @@
 import Foundation
-import Shared
 import Testing
-
 @testable import fork_worker
+@testable import ForkChoice
+@testable import alert_worker
+@testable import AlertRules
+@testable import devnode
+@testable import node_watcher
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// The real devnode, two real node-watchers and the real fork-worker; the alert-worker side is a
 /// protocol-level double that records what arrives.
@@ -33,7 +43,7 @@ struct DevnodeScenarioTests {
 
     /// The devnode (two nodes) from `scenario`, the real fork-worker, two real watchers and an alert-worker double.
     final class Rig {
-        let dir: TempDir
+        let dir: TemporaryDirectory
         let devnode: ChildProcess
         let urls: [String]
         let common: [String]
@@ -42,10 +52,10 @@ struct DevnodeScenarioTests {
         var watchers: [ChildProcess] = []
 
         init(scenario: String) async throws {
-            dir = try TempDir()
+            dir = try TemporaryDirectory()
             try scenario.write(toFile: dir.file("scenario.toml"), atomically: true, encoding: .utf8)
-            devnode = try ChildProcess(builtExecutable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
-                                       environment: [:], logPath: dir.file("devnode.log"))
+            devnode = try ChildProcess(BuildProducts.executable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
+                                       environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("devnode.log"))
             var found: [String] = []
             let devnode = devnode
             let ready = await eventually(timeout: .seconds(20)) {
@@ -57,7 +67,7 @@ struct DevnodeScenarioTests {
             urls = found
             common = ["--state-dir", dir.path, "--slack=false"] + found.flatMap { ["--node-rpc-url", $0] }
             alert = try AlertWorkerDouble(stateDirectory: dir.path)
-            fork = try ChildProcess(builtExecutable("fork-worker"), common, environment: ["CHAIN_ALERTER_FORK_TUNING": "cursorStuck=600000"],
+            fork = try ChildProcess(BuildProducts.executable("fork-worker"), common, environment: ["CHAIN_ALERTER_TUNING": "fork.cursorStuck=600000"],
                                     logPath: dir.file("fork-worker.log"))
             if !ready { close() }
             try #require(ready, "\(devnode.output)")
@@ -67,8 +77,8 @@ struct DevnodeScenarioTests {
         }
 
         func watcher(_ i: Int) throws -> ChildProcess {
-            try ChildProcess(builtExecutable("node-watcher"), common + ["--watch-node", urls[i]],
-                             environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-\(i)"], logPath: dir.file("watcher-\(i).log"))
+            try ChildProcess(BuildProducts.executable("node-watcher"), common + ["--watch-node", urls[i]],
+                             environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-\(i)"], inheritChainAlerterVariables: false, logPath: dir.file("watcher-\(i).log"))
         }
 
         func close() {

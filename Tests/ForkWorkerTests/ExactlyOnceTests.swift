@@ -1,11 +1,20 @@
 import Foundation
 import GRDB
 import Logging
-import Shared
 import Testing
-
-@testable import alert_worker
 @testable import fork_worker
+@testable import ForkChoice
+@testable import alert_worker
+@testable import AlertRules
+@testable import devnode
+@testable import node_watcher
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// Exactly-once checking across kill -9 of the real fork-worker and alert-worker processes.
 @Suite("ExactlyOnce", .serialized)
@@ -18,16 +27,15 @@ struct ExactlyOnceTests {
     @Test func killNineAtRandomPointsNeverSkipsNorRepeats() async throws {
         let seed = UInt64.random(in: 0 ... .max)
         var rng = SplitMix64(state: seed)
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let chain = SimChain(length: 30)
         let watcher = try WatcherDouble(index: 0, url: Self.url, stateDirectory: dir.path, chain: chain)
         defer { watcher.close() }
         let arguments = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", Self.url]
-        let environment = ["CHAIN_ALERTER_TEST_RULES": "per-block",
-                           "CHAIN_ALERTER_FORK_TUNING": "cursorWait=3000,cursorStuck=800,tick=20"]
+        let environment = ["CHAIN_ALERTER_TUNING": "fork.cursorWait=3000,fork.cursorStuck=800,fork.tick=20"]
         func spawn(_ name: String) throws -> ChildProcess {
-            try ChildProcess(builtExecutable(name), arguments, environment: environment, logPath: dir.file("\(name).log"))
+            try ChildProcess(BuildProducts.executable(name == "alert-worker" ? "alert-worker-probe" : name), arguments, environment: environment, inheritChainAlerterVariables: false, logPath: dir.file("\(name).log"))
         }
         var alertWorker = try spawn("alert-worker")
         var forkWorker = try spawn("fork-worker")
@@ -115,7 +123,7 @@ struct ExactlyOnceDevnodeTests {
         // CHAIN_ALERTER_TEST_SEED replays a reported seed (the kill schedule; process timing still varies).
         let seed = ProcessInfo.processInfo.environment["CHAIN_ALERTER_TEST_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0 ... .max)
         var rng = SplitMix64(state: seed)
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         var scenario = """
             name = "kill9"
@@ -125,8 +133,8 @@ struct ExactlyOnceDevnodeTests {
             """
         for at in stride(from: 50, to: 190, by: 17) { scenario += "\n[[forks]]\nat = \(at)\nlength = \(at % 4 + 1)\nreorg = true\n" }
         try scenario.write(toFile: dir.file("scenario.toml"), atomically: true, encoding: .utf8)
-        let devnode = try ChildProcess(builtExecutable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
-                                       environment: [:], logPath: dir.file("devnode.log"))
+        let devnode = try ChildProcess(BuildProducts.executable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
+                                       environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("devnode.log"))
         defer { devnode.killAndReap() }
         var url = ""
         #expect(await eventually(timeout: .seconds(20)) {
@@ -134,12 +142,12 @@ struct ExactlyOnceDevnodeTests {
             return !url.isEmpty
         })
         let common = ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", url]
-        let environment = ["CHAIN_ALERTER_TEST_RULES": "per-block", "CHAIN_ALERTER_FORK_TUNING": "cursorWait=3000,cursorStuck=800,tick=20"]
+        let environment = ["CHAIN_ALERTER_TUNING": "fork.cursorWait=3000,fork.cursorStuck=800,fork.tick=20"]
         func spawn(_ name: String) throws -> ChildProcess {
-            try ChildProcess(builtExecutable(name), common, environment: environment, logPath: dir.file("\(name).log"))
+            try ChildProcess(BuildProducts.executable(name == "alert-worker" ? "alert-worker-probe" : name), common, environment: environment, inheritChainAlerterVariables: false, logPath: dir.file("\(name).log"))
         }
-        let watcher = try ChildProcess(builtExecutable("node-watcher"), common + ["--watch-node", url],
-                                       environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-0"], logPath: dir.file("watcher.log"))
+        let watcher = try ChildProcess(BuildProducts.executable("node-watcher"), common + ["--watch-node", url],
+                                       environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-0"], inheritChainAlerterVariables: false, logPath: dir.file("watcher.log"))
         defer { watcher.killAndReap() }
         var alertWorker = try spawn("alert-worker")
         var forkWorker = try spawn("fork-worker")

@@ -1,8 +1,18 @@
 import Foundation
-import Shared
 import Testing
-
 @testable import fork_worker
+@testable import ForkChoice
+@testable import alert_worker
+@testable import AlertRules
+@testable import devnode
+@testable import node_watcher
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// The real fork-worker process against protocol-level doubles of two node-watchers and the alert-worker.
 @Suite("ForkWorkerProcess", .serialized)
@@ -10,7 +20,7 @@ struct ForkWorkerProcessTests {
     static let urls = ["ws://127.0.0.1:19001", "ws://127.0.0.1:19002"]
 
     @Test func startupSideForkReorgBackwardsReorgGapAndFailover() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let chain = SimChain(length: 40)
         let alert = try AlertWorkerDouble(stateDirectory: dir.path)
@@ -18,9 +28,9 @@ struct ForkWorkerProcessTests {
         let w0 = try WatcherDouble(index: 0, url: Self.urls[0], stateDirectory: dir.path, chain: chain)
         let w1 = try WatcherDouble(index: 1, url: Self.urls[1], stateDirectory: dir.path, chain: chain)
         defer { w0.close(); w1.close() }
-        let worker = try ChildProcess(builtExecutable("fork-worker"),
+        let worker = try ChildProcess(BuildProducts.executable("fork-worker"),
                                       ["--state-dir", dir.path, "--slack=false", "--node-rpc-url", Self.urls[0], "--node-rpc-url", Self.urls[1]],
-                                      environment: ["CHAIN_ALERTER_FORK_TUNING": "cursorWait=5000,cursorStuck=60000,tick=20"],
+                                      environment: ["CHAIN_ALERTER_TUNING": "fork.cursorWait=5000,fork.cursorStuck=60000,fork.tick=20"],
                                       logPath: dir.file("fork-worker.log"))
         defer { worker.killAndReap() }
         try await Task.sleep(for: .milliseconds(300))
@@ -107,10 +117,10 @@ struct ForkWorkerProcessTests {
     }
 
     @Test func badConfigurationExits78() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let worker = try ChildProcess(builtExecutable("fork-worker"), ["--state-dir", dir.path, "--node-rpc-url", "http://nope"],
-                                      environment: [:], logPath: dir.file("fw.log"))
+        let worker = try ChildProcess(BuildProducts.executable("fork-worker"), ["--state-dir", dir.path, "--node-rpc-url", "http://nope"],
+                                      environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("fw.log"))
         #expect(await worker.wait(timeout: .seconds(10)) == 78)
     }
 }

@@ -1,8 +1,19 @@
 import Foundation
 import GRDB
 import Logging
-import Shared
 import Testing
+import fork_worker
+import ForkChoice
+import alert_worker
+import AlertRules
+import devnode
+import node_watcher
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
+import WorkerRuntime
+import Wire
+import TestKit
 
 /// Slow-node isolation end to end: the real devnode (several nodes), real node-watchers, the real fork-worker
 /// and the real alert-worker with the real rules over SQLite (and, for `ctl`, the real supervisor).
@@ -15,12 +26,12 @@ struct NodeIsolationTests {
         node_latency_isolate = "5s"
         node_recover_after = "2s"
         """
-    static let tuning = "CHAIN_ALERTER_FORK_TUNING"
-    static let tuningValue = "lagSustain=500,settle=1500,disconnectAfter=2000,reconnectStable=1000,stale=2500,cursorStuck=800,tick=20"
+    static let tuning = Tuning.variable
+    static let tuningValue = "fork.lagSustain=500,fork.settle=1500,fork.disconnectAfter=2000,fork.reconnectStable=1000,fork.stale=2500,fork.cursorStuck=800,fork.tick=20"
 
     /// devnode → one watcher per node → fork-worker → alert-worker → SQLite.
     final class Pipeline {
-        let dir: TempDir
+        let dir: TemporaryDirectory
         let devnode: ChildProcess
         let urls: [String]
         let common: [String]
@@ -30,11 +41,11 @@ struct NodeIsolationTests {
 
         init(scenario: String, nodes: Int, supervised: Bool = false, config: String = NodeIsolationTests.config,
              tuning: String = NodeIsolationTests.tuningValue) async throws {
-            dir = try TempDir()
+            dir = try TemporaryDirectory()
             try scenario.write(toFile: dir.file("scenario.toml"), atomically: true, encoding: .utf8)
             try config.write(toFile: dir.file("config.toml"), atomically: true, encoding: .utf8)
-            devnode = try ChildProcess(builtExecutable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
-                                       environment: [:], logPath: dir.file("devnode.log"))
+            devnode = try ChildProcess(BuildProducts.executable("devnode"), ["--port", "0", "--scenario", dir.file("scenario.toml")],
+                                       environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("devnode.log"))
             var found: [String] = []
             let devnode = devnode
             let ready = await eventually(timeout: .seconds(20)) {
@@ -48,15 +59,15 @@ struct NodeIsolationTests {
             if !ready { close() }
             try #require(ready, "\(devnode.output)")
             guard !supervised else { return }
-            alert = try ChildProcess(builtExecutable("alert-worker"), common, environment: [:], logPath: dir.file("alert-worker.log"))
-            fork = try ChildProcess(builtExecutable("fork-worker"), common, environment: [NodeIsolationTests.tuning: tuning],
+            alert = try ChildProcess(BuildProducts.executable("alert-worker"), common, environment: [:], inheritChainAlerterVariables: false, logPath: dir.file("alert-worker.log"))
+            fork = try ChildProcess(BuildProducts.executable("fork-worker"), common, environment: [NodeIsolationTests.tuning: tuning],
                                     logPath: dir.file("fork-worker.log"))
             for i in 0 ..< nodes { watchers.append(try watcher(i)) }
         }
 
         func watcher(_ i: Int) throws -> ChildProcess {
-            try ChildProcess(builtExecutable("node-watcher"), common + ["--watch-node", urls[i]],
-                             environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-\(i)"], logPath: dir.file("watcher-\(i).log"))
+            try ChildProcess(BuildProducts.executable("node-watcher"), common + ["--watch-node", urls[i]],
+                             environment: ["CHAIN_ALERTER_WORKER_NAME": "node-watcher-\(i)"], inheritChainAlerterVariables: false, logPath: dir.file("watcher-\(i).log"))
         }
 
         /// Reads the store read-only with plain GRDB: the test must never run the store's migrations itself (it
@@ -187,7 +198,7 @@ struct NodeIsolationTests {
     /// NodeIsolated with reason latency and the measured latency, then NodeRecovered once it is fast again.
     @Test func aNodeAnsweringSlowlyIsIsolatedForLatencyAndRecovers() async throws {
         let config = Self.config.replacingOccurrences(of: "node_latency_isolate = \"5s\"", with: "node_latency_isolate = \"400ms\"")
-        let p = try await Pipeline(scenario: Self.slowScenario, nodes: 2, config: config, tuning: Self.tuningValue + ",latencySustain=1500")
+        let p = try await Pipeline(scenario: Self.slowScenario, nodes: 2, config: config, tuning: Self.tuningValue + ",fork.latencySustain=1500")
         defer { p.close() }
         let slow = p.urls[1]
         try #require(await eventually(timeout: .seconds(25)) { !p.alerts(.nodeIsolated, node: slow).isEmpty }, "\(p.logs)")
@@ -326,13 +337,13 @@ struct NodeIsolationTests {
     @Test func ctlIsolateAndRestoreOnARunningSupervisor() async throws {
         let p = try await Pipeline(scenario: Self.ctlScenario, nodes: 2, supervised: true)
         defer { p.close() }
-        let supervisor = try ChildProcess(builtExecutable("supervisor"), p.common,
-                                          environment: [Self.tuning: Self.tuningValue, "CHAIN_ALERTER_WORKER_DIR": (builtExecutable("supervisor") as NSString).deletingLastPathComponent],
+        let supervisor = try ChildProcess(BuildProducts.executable("supervisor"), p.common,
+                                          environment: [Self.tuning: Self.tuningValue, "CHAIN_ALERTER_WORKER_DIR": (BuildProducts.executable("supervisor") as NSString).deletingLastPathComponent],
                                           logPath: p.dir.file("supervisor.log"))
         defer { supervisor.killAndReap() }
         func ctl(_ args: [String]) async throws -> (Int32?, String) {
             let out = p.dir.file("ctl-\(UInt32.random(in: 0 ... .max)).out")
-            let c = try ChildProcess(builtExecutable("supervisor"), ["ctl"] + args + ["--state-dir", p.dir.path], environment: [:], logPath: out)
+            let c = try ChildProcess(BuildProducts.executable("supervisor"), ["ctl"] + args + ["--state-dir", p.dir.path], environment: [:], inheritChainAlerterVariables: false, logPath: out)
             let code = await c.wait(timeout: .seconds(10))
             return (code, c.output)
         }

@@ -1,6 +1,16 @@
-import Shared
 import Testing
 @testable import fork_worker
+@testable import ForkChoice
+@testable import alert_worker
+@testable import AlertRules
+@testable import devnode
+@testable import node_watcher
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// The roster's verdicts with injected time (milliseconds): lag, latency, recovery, debounced connectivity,
 /// manual isolation, and what they do to the primary. No sleeping.

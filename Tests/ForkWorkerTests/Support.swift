@@ -1,112 +1,20 @@
 import Foundation
 import Logging
-import Shared
 import Synchronization
 import Testing
-
 @testable import fork_worker
+@testable import ForkChoice
+@testable import alert_worker
+@testable import AlertRules
+@testable import devnode
+@testable import node_watcher
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
-/// A temporary state directory, short enough for ipc:// socket paths.
-struct TempDir {
-    let path: String
-    init() throws {
-        path = "/tmp/fkw-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
-/// Polls `condition` every 50 ms until true or `timeout`; returns whether it became true.
-@discardableResult
-func eventually(timeout: Duration, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try condition()
-}
-
-/// An executable built next to the test bundle.
-func builtExecutable(_ name: String) -> String {
-    let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var dir = me.deletingLastPathComponent()
-    // swift-testing runs from `<bin>/chain-alerterPackageTests.xctest`; walk up until the executable is found.
-    for _ in 0 ..< 4 {
-        let candidate = dir.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return FileManager.default.currentDirectoryPath + "/.build/debug/" + name
-}
-
-/// A child process (posix_spawn) with its output in files; killed and reaped on deinit.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
-    let logPath: String
-    private var status: Int32?
-
-    init(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String) throws {
-        self.logPath = logPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var merged = ProcessInfo.processInfo.environment
-        for key in merged.keys where key.hasPrefix("CHAIN_ALERTER_") { merged[key] = nil }
-        merged.merge(environment) { $1 }
-        let env = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { env.forEach { free($0) } }
-        var p: pid_t = 0
-        let rc = posix_spawnp(&p, executable, &actions, &attr, argv, env)
-        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
-        pid = p
-    }
-
-    func signal(_ s: Int32) { if status == nil { kill(pid, s) } }
-
-    func wait(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let status { return status }
-            var raw: Int32 = 0
-            if waitpid(pid, &raw, WNOHANG) == pid {
-                let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                status = code
-                return code
-            }
-            if ContinuousClock.now >= deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    func killAndReap() {
-        guard status == nil else { return }
-        kill(pid, SIGKILL)
-        var raw: Int32 = 0
-        waitpid(pid, &raw, 0)
-        status = 137
-    }
-
-    var output: String { String(decoding: FileManager.default.contents(atPath: logPath) ?? Data(), as: UTF8.self) }
-
-    deinit { killAndReap() }
-}
 
 /// A simulated chain as a node sees it: real SCALE headers (hash = blake2b-256), forks, a best head.
 final class SimChain: @unchecked Sendable {

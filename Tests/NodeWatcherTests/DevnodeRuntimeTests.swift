@@ -1,7 +1,12 @@
 import Foundation
-import Shared
 import Testing
+@testable import node_watcher
 @testable import devnode
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// The devnode's runtime description: real V14 metadata, the same shapes as the Chronos runtime, and
 /// blocks that decode with our decoder.

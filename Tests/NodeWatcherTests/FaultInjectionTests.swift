@@ -1,8 +1,12 @@
 import Foundation
-import Shared
 import Testing
-@testable import devnode
 @testable import node_watcher
+@testable import devnode
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// Each injected fault gives a typed error and a counter, and the watcher keeps following the chain.
 @Suite(.serialized)
@@ -26,7 +30,7 @@ struct FaultInjectionTests {
         let watcher = try RunningWatcher(url: url, fork: fork, limits: limits)
         let production = Task { await devnode.chain.run() }
         defer { production.cancel() }
-        #expect(await eventually { watcher.watcher.isConnected && fork.heights(.newHeads).count >= 3 })
+        #expect(await eventually(timeout: .seconds(15)) { watcher.watcher.isConnected && fork.heights(.newHeads).count >= 3 })
         devnode.servers[0].inject(Scenario.Fault(at: 0, kind: kind, node: nil, size: 3 << 19))
         if kind == "rpc_error" {
             // The next request the node answers fails with a JSON-RPC error: a fetch reports it.
@@ -35,10 +39,10 @@ struct FaultInjectionTests {
             guard case .failed(let message) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
             #expect(message.contains("injected fault"))
         }
-        #expect(await eventually { watcher.metrics.count(counter) >= 1 }, "\(kind) → \(counter)")
+        #expect(await eventually(timeout: .seconds(15)) { watcher.metrics.count(counter) >= 1 }, "\(kind) → \(counter)")
         // Still alive and following.
         let before = devnode.chain.best.number
-        #expect(await eventually { (fork.heights(.newHeads).max() ?? 0) >= before + 3 })
+        #expect(await eventually(timeout: .seconds(15)) { (fork.heights(.newHeads).max() ?? 0) >= before + 3 })
         if case .found = try await fork.fetch(.header, hash: devnode.chain.canonicalHash(3)!) {} else { Issue.record("fetch after \(kind)") }
         await watcher.stop()
         await devnode.stop()
@@ -54,7 +58,7 @@ struct FaultInjectionTests {
         let watcher = try RunningWatcher(url: url, fork: fork, limits: limits)
         let production = Task { await devnode.chain.run() }
         defer { production.cancel() }
-        #expect(await eventually { watcher.watcher.isConnected && !fork.statusesOnDealer.isEmpty })
+        #expect(await eventually(timeout: .seconds(15)) { watcher.watcher.isConnected && !fork.statusesOnDealer.isEmpty })
         devnode.servers[0].inject(Scenario.Fault(at: 0, kind: "ignore_request", node: nil))
         let outcome = try await fork.fetch(.header, hash: devnode.chain.canonicalHash(1)!)
         guard case .failed(let message) = outcome else { Issue.record("expected a timeout, got \(outcome)"); return }
@@ -68,13 +72,13 @@ struct FaultInjectionTests {
 
     @Test("backoff doubles from 10 ms to 10 s with jitter, and resets")
     func backoff() {
-        var backoff = Backoff(initial: .milliseconds(10), maximum: .seconds(10))
+        var backoff = Backoff(initial: .milliseconds(10), maximum: .seconds(10), jitter: 0.5)
         var delays: [Duration] = []
-        for _ in 0 ..< 14 { delays.append(backoff.next(random: 1)) }
+        for _ in 0 ..< 14 { delays.append(backoff.next(random: 0)) }
         #expect(delays[0] == .milliseconds(10))
         #expect(delays[1] == .milliseconds(20))
         #expect(delays.last == .seconds(10))
-        #expect(backoff.next(random: 0) == .seconds(5))
+        #expect(backoff.next(random: 1) == .seconds(5))
         backoff.reset()
         #expect(backoff.next(random: 0.5) == .microseconds(7500))
     }

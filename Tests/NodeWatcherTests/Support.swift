@@ -1,9 +1,13 @@
 import Foundation
 import Logging
-import Shared
 import Synchronization
-@testable import devnode
 @testable import node_watcher
+@testable import devnode
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// A stand-in for the fork-worker: binds the PULL at blocks.sock and the ROUTER at fetch.sock in a fresh
 /// state directory, collects what the watcher pushes and sends it fetch requests.
@@ -104,16 +108,6 @@ final class FakeForkWorker: Sendable {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Waits until `condition` holds, polling; false on timeout.
-func eventually(_ timeout: Duration = .seconds(15), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }
 
 /// A watcher running in-process against `url`, reporting to `fork`.

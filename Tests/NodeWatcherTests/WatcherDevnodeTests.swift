@@ -1,8 +1,12 @@
 import Foundation
-import Shared
 import Testing
-@testable import devnode
 @testable import node_watcher
+@testable import devnode
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
 /// The watcher against the devnode over real sockets (WebSocket to the node, ZeroMQ to a fake fork-worker).
 @Suite(.serialized)
@@ -18,12 +22,12 @@ struct WatcherDevnodeTests {
         let production = Task { await devnode.chain.run() }
         defer { production.cancel() }
 
-        #expect(await eventually { fork.heights(.newHeads).contains(36) && fork.heights(.finalizedHeads).count >= 5 })
+        #expect(await eventually(timeout: .seconds(15)) { fork.heights(.newHeads).contains(36) && fork.heights(.finalizedHeads).count >= 5 })
         #expect(fork.heights(.allHeads).count > fork.heights(.newHeads).count - 2, "all-heads also carries the side fork")
         #expect(fork.blocksSeen.allSatisfy { $0.node == url && $0.receivedAtMilliseconds > 0 })
         // NodeStatus on the DEALER (routing id = worker name) and on the PUSH socket.
         #expect(fork.statusesOnDealer.contains { $0.routingID == Array("node-watcher-0".utf8) && $0.status.connected })
-        #expect(await eventually { fork.nodeStatuses.contains { $0.connected && ($0.bestHeight ?? 0) >= 30 } })
+        #expect(await eventually(timeout: .seconds(15)) { fork.nodeStatuses.contains { $0.connected && ($0.bestHeight ?? 0) >= 30 } })
 
         let chain = devnode.chain
         let block22 = chain.block(chain.canonicalHash(22)!)!
@@ -83,13 +87,13 @@ struct WatcherDevnodeTests {
         let watcher = try RunningWatcher(url: url, fork: fork)
         let production = Task { await devnode.chain.run() }
         defer { production.cancel() }
-        #expect(await eventually { fork.heights(.newHeads).contains(15) })
+        #expect(await eventually(timeout: .seconds(15)) { fork.heights(.newHeads).contains(15) })
         await devnode.servers[0].stop()
-        #expect(await eventually { !watcher.watcher.isConnected })
+        #expect(await eventually(timeout: .seconds(15)) { !watcher.watcher.isConnected })
         try await Task.sleep(for: .milliseconds(600))  // ~15 blocks produced while the node is away
         let resumedAt = devnode.chain.best.number
         _ = try await devnode.servers[0].start(port: port)
-        #expect(await eventually { fork.heights(.newHeads).contains(resumedAt + 5) })
+        #expect(await eventually(timeout: .seconds(15)) { fork.heights(.newHeads).contains(resumedAt + 5) })
         let heights = Set(fork.heights(.newHeads))
         // From the first head of the first connection (the chain may have moved past the history of 5 before
         // the watcher subscribed; the fork-worker's start-up context covers what came before).
@@ -119,9 +123,9 @@ struct WatcherDevnodeTests {
         defer { production.cancel() }
         // The head that follows a subscription comes at once (not delayed), so measure only heights produced after
         // both watchers had subscribed: from two past the higher of their first heads (a loaded machine may connect late).
-        #expect(await eventually { !fast.heights(.newHeads).isEmpty && !slow.heights(.newHeads).isEmpty })
+        #expect(await eventually(timeout: .seconds(15)) { !fast.heights(.newHeads).isEmpty && !slow.heights(.newHeads).isEmpty })
         let base = max(fast.heights(.newHeads).first ?? 0, slow.heights(.newHeads).first ?? 0) + 2
-        #expect(await eventually { fast.heights(.newHeads).contains(base + 3) && slow.heights(.newHeads).contains(base + 3) })
+        #expect(await eventually(timeout: .seconds(15)) { fast.heights(.newHeads).contains(base + 3) && slow.heights(.newHeads).contains(base + 3) })
         func receivedAt(_ fork: FakeForkWorker, _ height: UInt64) -> UInt64? {
             fork.blocksSeen.first { $0.subscription == .newHeads && (try? BlockHeader(scale: $0.header).number) == height }?.receivedAtMilliseconds
         }
@@ -161,11 +165,11 @@ struct WatcherDevnodeTests {
         defer { production.cancel() }
         // Without the certificate in the trust roots the handshake is refused.
         let untrusted = try RunningWatcher(url: url, fork: fork, name: "untrusted")
-        #expect(await eventually(.seconds(5)) { untrusted.metrics.errors(.connectFailed) >= 1 })
+        #expect(await eventually(timeout: .seconds(5)) { untrusted.metrics.errors(.connectFailed) >= 1 })
         #expect(!untrusted.watcher.isConnected)
         await untrusted.stop()
         let watcher = try RunningWatcher(url: url, fork: fork, trustRootsFile: "\(directory)/cert.pem")
-        #expect(await eventually { fork.heights(.newHeads).count >= 5 && fork.heights(.finalizedHeads).count >= 1 })
+        #expect(await eventually(timeout: .seconds(15)) { fork.heights(.newHeads).count >= 5 && fork.heights(.finalizedHeads).count >= 1 })
         #expect(watcher.watcher.chainName == "Autonomys Devnode")
         await watcher.stop()
         await devnode.stop()

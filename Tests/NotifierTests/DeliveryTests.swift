@@ -1,9 +1,13 @@
 import Foundation
 import MetricsTestKit
-import Shared
 import Testing
-
 @testable import notifier
+@testable import Store
+@testable import HTTPClient
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// In-process notifier against the Python fake over real sockets.
 @Suite("Delivery", .serialized, .timeLimit(.minutes(2)))
@@ -14,7 +18,7 @@ struct DeliveryTests {
 
     @Test("webhooks: 500s, 429 + Retry-After, timeouts and connection refused; every alert exactly once")
     func webhookFaults() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let flaky = try await FakeSinks.start(dir: dir, name: "flaky", faults: ["webhook": ["500", "500", "429:1", "slow:2", "503", "ok", "slow:2", "500"]])
         defer { flaky.stop() }
@@ -63,7 +67,7 @@ struct DeliveryTests {
 
     @Test("a sink that is down does not hold up the others; permanent 4xx is not retried")
     func independentSinks() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let good = try await FakeSinks.start(dir: dir, name: "good")
         defer { good.stop() }
@@ -92,7 +96,7 @@ struct DeliveryTests {
 
     @Test("--alert-limit counts alerts delivered to every sink, then exits 0")
     func alertLimit() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
@@ -107,7 +111,7 @@ struct DeliveryTests {
 
     @Test("--test-startup delivers only the Startup alert, then exits 0")
     func testStartup() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
@@ -121,7 +125,7 @@ struct DeliveryTests {
 
     @Test("uptime kuma: STARTUP before the first block, up with the height, down while stalled")
     func uptimeKuma() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
@@ -144,7 +148,7 @@ struct DeliveryTests {
 struct WakeUpTests {
     @Test("an AlertDoorbell from another store connection wakes the notifier at once")
     func doorbell() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }

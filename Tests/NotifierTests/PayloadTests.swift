@@ -1,8 +1,12 @@
 import Foundation
-import Shared
 import Testing
-
 @testable import notifier
+@testable import Store
+@testable import HTTPClient
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 @Suite("AlertPayload and policies")
 struct PayloadTests {

@@ -1,8 +1,12 @@
 import Foundation
-import Shared
 import Testing
-
 @testable import notifier
+@testable import Store
+@testable import HTTPClient
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// The built `notifier` executable as a real process.
 @Suite("Notifier process", .serialized, .timeLimit(.minutes(3)))
@@ -19,7 +23,7 @@ struct ProcessTests {
             .appendingPathComponent(".build/debug/notifier").path
     }
 
-    func start(_ args: [String], in dir: TempDir, run: Int, env extra: [String: String] = [:]) throws -> ChildProcess {
+    func start(_ args: [String], in dir: TemporaryDirectory, run: Int, env extra: [String: String] = [:]) throws -> ChildProcess {
         var env = ProcessInfo.processInfo.environment
         env["CHAIN_ALERTER_LOG_LEVEL"] = "trace"
         for (k, v) in extra { env[k] = v }
@@ -29,7 +33,7 @@ struct ProcessTests {
 
     @Test("kill -9 in the middle of a burst of 200 alerts: after restarts every alert arrives, none accepted twice")
     func killNine() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
@@ -84,7 +88,7 @@ struct ProcessTests {
 
     @Test("SIGTERM during an in-flight attempt: the attempt finishes, the rest stays pending, exit 0; a restart delivers it")
     func gracefulShutdown() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir, faults: ["webhook": ["slow:2"]])
         defer { fake.stop() }
@@ -113,7 +117,7 @@ struct ProcessTests {
 
     @Test("libcurl is mapped only by a notifier that talks HTTP: terminal-only delivers without it, a webhook notifier loads it")
     func libcurlOnlyWhenNeeded() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }
@@ -151,7 +155,7 @@ struct ProcessTests {
 
     @Test("a token file with mode 0644 exits 78 naming the file and the fix")
     func tokenMode() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = try writeToken("xoxb-mode-test", in: dir, mode: 0o644)
         let p = try start(["--slack-secret-path", path, "--state-dir", dir.path], in: dir, run: 0)
@@ -170,7 +174,7 @@ struct ProcessTests {
 
     @Test("the token never appears in any output, log, error or the store; the systemd credential is accepted")
     func tokenNeverLeaks() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let token = "xoxb-CANARY-" + UUID().uuidString
         let fake = try await FakeSinks.start(dir: dir, token: token)
@@ -215,7 +219,7 @@ struct ProcessTests {
 struct SlackProcessTests {
     @Test("kill -9 while Slack has accepted a post but not answered: after restart the post is found, never repeated")
     func killNineSlack() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let token = "xoxb-k9-" + UUID().uuidString
         let fake = try await FakeSinks.start(dir: dir, token: token, faults: ["chat.postMessage": ["ok", "ok", "slowok:5"]])

@@ -1,9 +1,13 @@
 import Foundation
 import MetricsTestKit
-import Shared
 import Testing
-
 @testable import notifier
+@testable import Store
+@testable import HTTPClient
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 /// The Slack sink against the Slack double over real sockets.
 @Suite("Slack", .serialized, .timeLimit(.minutes(2)))
@@ -12,7 +16,7 @@ struct SlackTests {
         try AlertStore(location: .sqliteMemory(name: "slack-" + UUID().uuidString), logger: testLogger)
     }
 
-    func slackConfig(_ fake: FakeSinks, _ dir: TempDir, extra: [String] = []) throws -> Configuration {
+    func slackConfig(_ fake: FakeSinks, _ dir: TemporaryDirectory, extra: [String] = []) throws -> Configuration {
         let tokenPath = try writeToken(fake.token, in: dir)
         return try testConfiguration(["--slack-secret-path", tokenPath, "--slack-api-url", fake.slackAPI, "--name", "Mainnet",
                                       "--icon", "zap", "--node-rpc-url", "ws://127.0.0.1:9944", "--node-rpc-url", "ws://127.0.0.1:9945"] + extra)
@@ -20,7 +24,7 @@ struct SlackTests {
 
     @Test("layout, metadata, channels, paging, token and per-channel rate limit")
     func postsMessages() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir, pageSize: 1, channels: "random:C0RAND,chain-alerts-test:C0TEST,old:C0OLD,chain-alerts:C0PROD")
         defer { fake.stop() }
@@ -72,7 +76,7 @@ struct SlackTests {
 
     @Test("invalid_auth at start exits 78 with a message that says the token is wrong")
     func invalidAuth() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir, token: "xoxb-the-right-one")
         defer { fake.stop() }
@@ -87,7 +91,7 @@ struct SlackTests {
 
     @Test("429 with Retry-After and 500 are retried; channel_not_found fails once, counted, not retried")
     func postFaults() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir, faults: ["chat.postMessage": ["429:1", "500", "slack:channel_not_found"]])
         defer { fake.stop() }
@@ -110,7 +114,7 @@ struct SlackTests {
 
     @Test("an in-doubt delivery already in the channel is not posted again")
     func reconcileInDoubt() async throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let fake = try await FakeSinks.start(dir: dir)
         defer { fake.stop() }

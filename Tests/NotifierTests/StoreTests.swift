@@ -1,9 +1,13 @@
 import Foundation
 import GRDB
-import Shared
 import Testing
-
 @testable import notifier
+@testable import Store
+@testable import HTTPClient
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
+
 
 @Suite("AlertStore")
 struct StoreTests {
@@ -44,7 +48,7 @@ struct StoreTests {
 
     @Test("a file store uses WAL and survives reopening")
     func fileStore() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.file("s.sqlite")
         do {

@@ -1,97 +1,43 @@
 import Foundation
 import Logging
 import MetricsTestKit
-import Shared
 import Testing
-
 @testable import notifier
+@testable import Store
+@testable import HTTPClient
+@testable import WorkerRuntime
+@testable import Wire
+import TestKit
 
-/// A temporary directory removed by `remove()`.
-struct TempDir {
-    let path: String
-    init() throws {
-        // Short: the state dir must fit a unix socket path.
-        path = "/tmp/ntf-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
 
-/// The Python fake (Fixtures/fake_sinks.py) as a child process.
-final class FakeSinks: @unchecked Sendable {
-    let child: ChildProcess
-    let logPath: String
-    private(set) var port: Int = 0
-    let token: String
+/// The Slack, webhook and Uptime Kuma doubles of the testing kit over real HTTP on loopback, with the
+/// scripted faults of `FakeSinkService`.
+final class FakeSinks: Sendable {
+    let server: FakeSinkServer
+    var service: FakeSinkService { server.service }
+    var port: Int { server.port }
+    var token: String { service.token }
 
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_sinks.py").path
-    }
-
-    /// Spawns the fake; use `start` (which also learns the port). With `delayStart` nothing listens on
-    /// `port` for that long (connection refused).
-    private init(dir: TempDir, name: String = "fake", token: String = "xoxb-test-token", faults: [String: [String]] = [:],
-         pageSize: Int = 1000, channels: String? = nil, port: Int = 0, delayStart: Double = 0) throws {
-        logPath = dir.file("\(name).jsonl")
-        self.token = token
-        var args = [Self.script, "--log", logPath, "--token", token, "--page-size", String(pageSize), "--port", String(port)]
-        if !faults.isEmpty {
-            let scriptPath = dir.file("\(name)-script.json")
-            try JSONSerialization.data(withJSONObject: faults).write(to: URL(fileURLWithPath: scriptPath))
-            args += ["--script", scriptPath]
-        }
-        if let channels { args += ["--channels", channels] }
-        if delayStart > 0 { args += ["--delay-start", String(delayStart)] }
-        let out = dir.file("\(name).stdout")
-        child = try ChildProcess("python3", args, stdoutPath: out, stderrPath: dir.file("\(name).stderr"))
-        self.port = port
-    }
-
-    /// Starts the fake and waits (without blocking a thread of the cooperative pool) for its port.
-    static func start(dir: TempDir, name: String = "fake", token: String = "xoxb-test-token", faults: [String: [String]] = [:],
+    /// Starts the doubles. With `delayStart` nothing listens on `port` for that long (connection refused).
+    static func start(dir: TemporaryDirectory, name: String = "fake", token: String = "xoxb-test-token", faults: [String: [String]] = [:],
                       pageSize: Int = 1000, channels: String? = nil, port: Int = 0, delayStart: Double = 0) async throws -> FakeSinks {
-        let fake = try FakeSinks(dir: dir, name: name, token: token, faults: faults, pageSize: pageSize, channels: channels,
-                                 port: port, delayStart: delayStart)
-        if delayStart > 0 { return fake }
-        let out = dir.file("\(name).stdout")
-        // Polls until the fake prints its port. The last read comes after the deadline, so a test task that
-        // was starved of CPU (other suites share the cooperative pool) still sees a port printed meanwhile.
-        let deadline = ContinuousClock.now + .seconds(30)
-        var text = ""
-        while true {
-            let late = ContinuousClock.now >= deadline
-            text = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
-            if text.contains("\n") || late { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        guard let p = text.split(separator: "\n").first?.split(separator: " ").last.flatMap({ Int($0) }) else {
-            fake.stop()
-            throw FakeError.noPort(text)
-        }
-        fake.port = p
-        return fake
+        let service = FakeSinkService(token: token, channels: channels ?? "chain-alerts-test:C0TEST,chain-alerts:C0PROD",
+                                      pageSize: pageSize, faults: faults)
+        return FakeSinks(server: try FakeSinkServer(service: service, port: port, delayStart: .milliseconds(Int64(delayStart * 1000))))
     }
 
-    enum FakeError: Error { case noPort(String) }
+    private init(server: FakeSinkServer) { self.server = server }
 
-    var base: String { "http://127.0.0.1:\(port)" }
-    var slackAPI: String { base + "/api/" }
-    func webhook(_ name: String = "a") -> String { base + "/hook/\(name)" }
+    var base: String { server.base }
+    var slackAPI: String { server.slackAPI }
+    func webhook(_ name: String = "a") -> String { server.webhook(name) }
 
     /// Every request recorded so far.
-    func requests() -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: logPath) else { return [] }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
-        }
-    }
+    func requests() -> [[String: Any]] { service.requests() }
 
-    func requests(endpoint: String) -> [[String: Any]] { requests().filter { $0["endpoint"] as? String == endpoint } }
+    func requests(endpoint: String) -> [[String: Any]] { service.requests(endpoint: endpoint) }
 
-    func stop() { child.killAndReap() }
-
-    deinit { stop() }
+    func stop() { server.stop() }
 }
 
 /// A port nothing listens on right now.
@@ -106,17 +52,6 @@ func freePort() -> Int {
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return Int(UInt16(bigEndian: addr.sin_port))
-}
-
-/// Polls `condition` every 50 ms until true or `timeout`; returns whether it became true.
-@discardableResult
-func eventually(timeout: Duration, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try condition()
 }
 
 /// A test alert with a deterministic id.
@@ -136,7 +71,7 @@ func testConfiguration(_ args: [String]) throws -> Configuration {
 }
 
 /// Writes `token` to a 0600 file.
-func writeToken(_ token: String, in dir: TempDir, mode: mode_t = 0o600) throws -> String {
+func writeToken(_ token: String, in dir: TemporaryDirectory, mode: mode_t = 0o600) throws -> String {
     let path = dir.file("slack-secret")
     try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))
     chmod(path, mode)
@@ -201,78 +136,3 @@ extension Array where Element == [String: Any] {
     }
 }
 
-/// A child process started with posix_spawn: stdout/stderr to files, default signal dispositions and an
-/// empty signal mask (so SIGTERM works whatever the test runner ignores), reaped with waitpid.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
-    let stdoutPath: String
-    let stderrPath: String
-    private var status: Int32?
-
-    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-         stdoutPath: String, stderrPath: String) throws {
-        self.stdoutPath = stdoutPath
-        self.stderrPath = stderrPath
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { env.forEach { free($0) } }
-        var p: pid_t = 0
-        let rc = posix_spawnp(&p, executable, &actions, &attr, argv, env)
-        guard rc == 0 else { throw ChildError.spawn(executable, rc) }
-        pid = p
-    }
-
-    enum ChildError: Error { case spawn(String, Int32), noPort(String) }
-
-    func signal(_ s: Int32) { if status == nil { kill(pid, s) } }
-
-    /// Waits up to `timeout` for the exit; returns the exit code (128+signal when killed) or nil.
-    func wait(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let status { return status }
-            var raw: Int32 = 0
-            if waitpid(pid, &raw, WNOHANG) == pid {
-                let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                status = code
-                return code
-            }
-            if ContinuousClock.now >= deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    /// SIGKILL and reap (cleanup; never leaves a process behind).
-    func killAndReap() {
-        guard status == nil else { return }
-        kill(pid, SIGKILL)
-        var raw: Int32 = 0
-        waitpid(pid, &raw, 0)
-        status = 137
-    }
-
-    var output: String {
-        let out = FileManager.default.contents(atPath: stdoutPath) ?? Data()
-        let err = FileManager.default.contents(atPath: stderrPath) ?? Data()
-        return String(decoding: out, as: UTF8.self) + String(decoding: err, as: UTF8.self)
-    }
-
-    deinit { killAndReap() }
-}

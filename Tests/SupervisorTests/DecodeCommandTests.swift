@@ -1,5 +1,12 @@
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// Argument handling of `supervisor decode`; the decoding itself is tested on `DecodeTool` in SharedTests.
 @Suite struct DecodeCommandTests {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 extension RealProcesses {
     /// `supervisor demo` with real processes: the devnode, the four workers, shut down in order; exit 0.

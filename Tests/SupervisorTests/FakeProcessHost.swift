@@ -1,7 +1,13 @@
 import Foundation
-import Shared
 import Synchronization
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// What happened in the fake world, in order. Tests assert on the order of these.
 enum WorldEvent: Sendable, Equatable {
@@ -60,7 +66,7 @@ final class FakeControlChannel: ControlChannel {
     /// Sends a ctl request and waits for the answer.
     func ctl(_ request: CtlRequest, peer: String) async throws -> CtlResponse {
         inject(.ctl(request, from: peer))
-        return try await eventually { self.reply(for: peer) }
+        return try await eventuallyValue(every: .milliseconds(5)) { self.reply(for: peer) }
     }
 }
 
@@ -151,19 +157,4 @@ actor FakeProcessHost: ProcessHost {
         log.append(.exited(process.name, status))
         exitSink.yield(ProcessExit(pid: pid, status: status))
     }
-}
-
-/// Thrown by `eventually` when the condition did not come true in time.
-struct Timeout: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 5 ms until it returns non-nil, for at most `limit`.
-func eventually<T>(within limit: Duration = .seconds(5), _ what: String = "condition", _ condition: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if let value = try await condition() { return value }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    throw Timeout(description: "\(what) did not happen within \(limit)")
 }

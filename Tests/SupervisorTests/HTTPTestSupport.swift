@@ -1,6 +1,13 @@
+@testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 import Foundation
 import Testing
-@testable import supervisor
 
 #if canImport(Glibc)
 import Glibc
@@ -111,16 +118,4 @@ enum PythonTooling {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
-}
-
-/// `eventually`, polling every `interval` instead of every 5 ms: each poll here is an HTTP request that costs
-/// the supervisor real work, and a tight loop would load the machine the pipeline under test runs on.
-func polling<T>(within limit: Duration, every interval: Duration = .milliseconds(200), _ what: String,
-                _ condition: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if let value = try await condition() { return value }
-        try await Task.sleep(for: interval)
-    }
-    throw Timeout(description: "\(what) did not happen within \(limit)")
 }

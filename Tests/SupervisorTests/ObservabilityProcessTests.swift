@@ -1,9 +1,15 @@
+@testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 import Foundation
 import NIOHTTP1
-import Shared
 import Synchronization
 import Testing
-@testable import supervisor
 
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +50,7 @@ final class TestDevnode: @unchecked Sendable {
     }
 
     func waitForURLs(_ count: Int) async throws -> [String] {
-        try await eventually(within: .seconds(20), "devnode listening on \(count) ports") { () -> [String]? in
+        try await eventuallyValue(timeout: .seconds(20), every: .milliseconds(5), "devnode listening on \(count) ports") { () -> [String]? in
             let current = self.urls.withLock { $0 }
             return current.count >= count ? Array(current.prefix(count)) : nil
         }
@@ -115,14 +121,14 @@ extension RealProcesses {
             let arguments = urls.flatMap { ["--node-rpc-url", $0] } + ["--http-listen", "127.0.0.1:0"]
             try await withSupervisor(arguments: arguments, tuning: "") { supervisor in
                 _ = try await supervisor.waitUntilAllReady(Self.names, within: .seconds(30))
-                let address = try await eventually(within: .seconds(5), "http-address written") { () -> String? in
+                let address = try await eventuallyValue(timeout: .seconds(5), every: .milliseconds(5), "http-address written") { () -> String? in
                     (try? String(contentsOfFile: supervisor.stateDirectory + "/http-address", encoding: .utf8))?
                         .trimmingCharacters(in: .whitespacesAndNewlines)
                 }
                 #expect(address.hasPrefix("127.0.0.1:") && !address.hasSuffix(":0"))
 
                 // /status: workers, three nodes with heights, the alerts the scenario produced.
-                let status = try await polling(within: .seconds(30), "/status with node heights and alerts") { () -> [String: Any]? in
+                let status = try await eventuallyValue(timeout: .seconds(30), every: .milliseconds(200), "/status with node heights and alerts") { () -> [String: Any]? in
                     guard let response = try? httpGet(address, "/status"), response.status == 200,
                           let json = try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any],
                           let nodes = json["nodes"] as? [[String: Any]], nodes.count == 3,
@@ -139,7 +145,7 @@ extension RealProcesses {
                 #expect(Set((status["nodes"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String }) == Set(urls))
 
                 // /health: everything up.
-                let health = try await polling(within: .seconds(10), "/health 200") { () -> RawHTTPResponse? in
+                let health = try await eventuallyValue(timeout: .seconds(10), every: .milliseconds(200), "/health 200") { () -> RawHTTPResponse? in
                     guard let r = try? httpGet(address, "/health"), r.status == 200 else { return nil }
                     return r
                 }
@@ -147,7 +153,7 @@ extension RealProcesses {
 
                 // /metrics: valid for prometheus_client's parser, one family per name, samples of every worker.
                 // (Once the alert-worker's and the notifier's expositions, each at most a heartbeat old, show the alerts.)
-                let metrics = try await polling(within: .seconds(20), "/metrics with alerts and deliveries") { () -> RawHTTPResponse? in
+                let metrics = try await eventuallyValue(timeout: .seconds(20), every: .milliseconds(200), "/metrics with alerts and deliveries") { () -> RawHTTPResponse? in
                     guard let r = try? httpGet(address, "/metrics"), r.status == 200,
                           r.body.contains("chain_alerter_alerts_total{worker=\"alert-worker\",kind=\"SudoCall\"}"),
                           r.body.contains("chain_alerter_notifier_outbox_depth{worker=\"notifier\""),
@@ -212,12 +218,12 @@ extension RealProcesses {
                 let restartsBefore = try #require(try alertWorkerRow()?["restarts"] as? Int)
                 let victim = try #require(supervisor.workers()["alert-worker"])
                 kill(victim, SIGKILL)
-                let unhealthy = try await polling(within: .seconds(5), every: .milliseconds(20), "/health 503") { () -> RawHTTPResponse? in
+                let unhealthy = try await eventuallyValue(timeout: .seconds(5), every: .milliseconds(20), "/health 503") { () -> RawHTTPResponse? in
                     guard let r = try? httpGet(address, "/health"), r.status == 503 else { return nil }
                     return r
                 }
                 #expect(unhealthy.body.contains("alert-worker"), "\(unhealthy.body)")
-                _ = try await polling(within: .seconds(15), "/health 200 again") { () -> Bool? in
+                _ = try await eventuallyValue(timeout: .seconds(15), every: .milliseconds(200), "/health 200 again") { () -> Bool? in
                     (try? httpGet(address, "/health"))?.status == 200 ? true : nil
                 }
                 let row = try alertWorkerRow()
@@ -226,7 +232,7 @@ extension RealProcesses {
 
                 // No node left: 503 saying so.
                 devnode.stop()
-                let noNode = try await polling(within: .seconds(10), "/health 503 without nodes") { () -> RawHTTPResponse? in
+                let noNode = try await eventuallyValue(timeout: .seconds(10), every: .milliseconds(200), "/health 503 without nodes") { () -> RawHTTPResponse? in
                     guard let r = try? httpGet(address, "/health"), r.status == 503, r.body.contains("no healthy node") else { return nil }
                     return r
                 }

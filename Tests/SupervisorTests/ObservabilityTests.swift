@@ -2,9 +2,15 @@ import Foundation
 import Metrics
 import NIOHTTP1
 import Prometheus
-import Shared
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// The exposition parser and aggregator, the HTTP routes and the status document, without processes.
 @Suite struct ExpositionTests {

@@ -1,35 +1,24 @@
 import Foundation
 import Testing
-import Shared
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// Every test that starts real processes, run one at a time so that their timings do not compete
 /// (each also has its own time limit and cleans up after itself).
 @Suite(.serialized) enum RealProcesses {}
-
-/// The build directory holding the `supervisor` and worker executables (next to the test binary).
-enum BuildProducts {
-    static var directory: String {
-        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = (testBinary as NSString).deletingLastPathComponent
-        // On Linux the test binary sits directly in the build directory; on macOS inside a bundle.
-        while !FileManager.default.isExecutableFile(atPath: directory + "/supervisor") && directory != "/" {
-            directory = (directory as NSString).deletingLastPathComponent
-        }
-        return directory
-    }
-
-    static var supervisor: String { directory + "/supervisor" }
-}
 
 /// A short temporary directory (ipc:// paths must fit in 107 bytes), removed by `remove()`.
 struct ScratchDirectory {
     let path: String
 
     init() throws {
-        var template = Array("/tmp/ca-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-        path = String(cString: made)
+        path = try TemporaryDirectory(prefix: "ca").path
     }
 
     /// A worker directory whose four executables are this shell script.
@@ -77,7 +66,9 @@ final class LaunchedSupervisor: @unchecked Sendable {
         logFile = scratch.path + "/supervisor.log"
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CHAIN_ALERTER_") && $0.key != "NOTIFY_SOCKET" }
         environment["CHAIN_ALERTER_TEST_MARKER"] = marker
-        environment["CHAIN_ALERTER_SUPERVISOR_TUNING"] = tuning
+        // `tuning` holds supervisor knobs (`heartbeat=200,…`); they go in the one tuning setting, scoped.
+        environment[Tuning.variable] = tuning.split(separator: ",").map { "supervisor." + $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: ",")
         if let workerDirectory { environment["CHAIN_ALERTER_WORKER_DIR"] = workerDirectory }
         environment.merge(extraEnvironment) { _, new in new }
         // Any free port for the HTTP endpoints unless the test chose one: never the production default 9616,
@@ -199,7 +190,7 @@ func withSupervisor(
 extension LaunchedSupervisor {
     /// Waits until every worker of the lineup is running and the supervisor announced READY.
     func waitUntilAllReady(_ names: [String], within limit: Duration = .seconds(20)) async throws -> [String: Int32] {
-        try await eventually(within: limit, "all workers ready") { () -> [String: Int32]? in
+        try await eventuallyValue(timeout: limit, every: .milliseconds(5), "all workers ready") { () -> [String: Int32]? in
             let workers = self.workers()
             guard self.log.contains("all workers ready"), Set(workers.keys) == Set(names) else { return nil }
             return workers

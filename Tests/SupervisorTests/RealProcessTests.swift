@@ -1,11 +1,17 @@
 import Foundation
-import Shared
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 extension RealProcesses {
     /// The real `supervisor` executable with real processes and real signals. Timings are shortened
-    /// through `CHAIN_ALERTER_SUPERVISOR_TUNING`; every test kills what it started, even on failure.
+    /// through the `supervisor.*` knobs of `CHAIN_ALERTER_TUNING`; every test kills what it started, even on failure.
     @Suite(.serialized, .timeLimit(.minutes(1)))
     struct RealProcessTests {
         @Test func crashingWorkerBacksOffThenSupervisorGivesUpWithExit1() async throws {

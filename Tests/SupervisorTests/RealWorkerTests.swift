@@ -1,7 +1,13 @@
 import Foundation
-import Shared
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 extension RealProcesses {
     /// The real `supervisor` with the real worker executables from the build directory: READY and
@@ -19,7 +25,7 @@ extension RealProcesses {
                     let old = try #require(pids[victim])
                     let killedAt = ContinuousClock.now
                     kill(old, SIGKILL)
-                    let new = try await eventually(within: .seconds(2), "\(victim) back") { () -> Int32? in
+                    let new = try await eventuallyValue(timeout: .seconds(2), every: .milliseconds(5), "\(victim) back") { () -> Int32? in
                         guard let pid = supervisor.workers()[victim], pid != old, isAlive(pid) else { return nil }
                         return pid
                     }
@@ -27,7 +33,7 @@ extension RealProcesses {
                     var expected = pids
                     expected[victim] = new
                     // Everybody else keeps their pid.
-                    _ = try await eventually(within: .seconds(3), "\(victim) ready") {
+                    _ = try await eventuallyValue(timeout: .seconds(3), every: .milliseconds(5), "\(victim) ready") {
                         supervisor.log.contains("worker ready worker=\(victim) pid=\(new)") || supervisor.log.contains("pid=\(new) worker=\(victim)") ? true : nil
                     }
                     #expect(supervisor.workers() == expected)
@@ -42,7 +48,7 @@ extension RealProcesses {
                 let victim = try #require(pids["fork-worker"])
                 kill(victim, SIGSTOP)
                 // 3 missed heartbeats (1 s each), SIGTERM (ignored while stopped), SIGKILL after 300 ms, restart.
-                let replacement = try await eventually(within: .seconds(10), "fork-worker replaced") { () -> Int32? in
+                let replacement = try await eventuallyValue(timeout: .seconds(10), every: .milliseconds(5), "fork-worker replaced") { () -> Int32? in
                     guard let pid = supervisor.workers()["fork-worker"], pid != victim else { return nil }
                     return pid
                 }
@@ -107,7 +113,7 @@ extension RealProcesses {
             try await withSupervisor(arguments: Self.nodes, tuning: "") { supervisor in
                 let pids = try await supervisor.waitUntilAllReady(Self.names)
                 kill(supervisor.pid, SIGKILL)
-                _ = try await eventually(within: .seconds(5), "every worker gone") {
+                _ = try await eventuallyValue(timeout: .seconds(5), every: .milliseconds(5), "every worker gone") {
                     pids.values.allSatisfy { !isAlive($0) } && supervisor.processes().isEmpty ? true : nil
                 }
             }
@@ -134,7 +140,7 @@ extension RealProcesses {
                 let restart = try await supervisor.ctl(["restart", "alert-worker"])
                 #expect(restart.status == .exited(0), "\(restart.output)")
                 #expect(restart.output.contains("restarting alert-worker"))
-                let new = try await eventually(within: .seconds(10), "alert-worker restarted") { () -> Int32? in
+                let new = try await eventuallyValue(timeout: .seconds(10), every: .milliseconds(5), "alert-worker restarted") { () -> Int32? in
                     guard let pid = supervisor.workers()["alert-worker"], pid != pids["alert-worker"] else { return nil }
                     return pid
                 }
@@ -207,7 +213,7 @@ extension RealProcesses {
                 let pids = try await supervisor.waitUntilAllReady(Self.names)
                 let victim = try #require(pids["alert-worker"])
                 kill(victim, SIGTERM)  // a clean exit 0, which only a real waitpid status can report
-                _ = try await eventually(within: .seconds(5), "alert-worker back") { () -> Int32? in
+                _ = try await eventuallyValue(timeout: .seconds(5), every: .milliseconds(5), "alert-worker back") { () -> Int32? in
                     guard let pid = supervisor.workers()["alert-worker"], pid != victim else { return nil }
                     return pid
                 }

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 @Suite(.timeLimit(.minutes(1)))
 struct StateDirectoryLockTests {

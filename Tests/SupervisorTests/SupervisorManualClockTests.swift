@@ -1,8 +1,14 @@
 import Foundation
 import Logging
-import Shared
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// The supervisor's production timings (1 s heartbeats, 3 missed = hung, 2 s SIGKILL grace, 1 s
 /// first backoff) driven by a manual clock: the test steps time tick by tick and never waits for it.
@@ -29,10 +35,10 @@ struct SupervisorManualClockTests {
 
     /// Advances the manual clock by one tick (100 ms) once the ticker sleeps, and waits until the loop handled it.
     func step() async throws {
-        _ = try await eventually("ticker asleep") { clock.sleeperCount > 0 ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "ticker asleep") { clock.sleeperCount > 0 ? true : nil }
         let before = await supervisor.ticksHandled
         clock.advance(by: SupervisorSettings().tickInterval)
-        _ = try await eventually("tick handled") { await supervisor.ticksHandled > before ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "tick handled") { await supervisor.ticksHandled > before ? true : nil }
     }
 
     /// Heartbeats from every live worker except `silent`.
@@ -55,7 +61,7 @@ struct SupervisorManualClockTests {
 
     @Test func hungAfterThreeMissedHeartbeatsThenSIGKILLAfterGraceThenRestartAfterBackoff() async throws {
         let run = Task { await supervisor.run() }
-        _ = try await eventually("all spawned") { await host.spawns(of: "node-watcher-0") == 1 ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "all spawned") { await host.spawns(of: "node-watcher-0") == 1 ? true : nil }
         #expect(clock.now.offset == .zero)
 
         var elapsed = Duration.zero

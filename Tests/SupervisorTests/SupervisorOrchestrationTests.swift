@@ -1,9 +1,15 @@
 import Foundation
 import Logging
-import Shared
 import Synchronization
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// The supervisor's decisions against a fake process host and a fake control channel: the order
 /// of spawns, signals and exits is asserted from the fake world's event log.
@@ -61,7 +67,7 @@ struct SupervisorOrchestrationTests {
         }
 
         func waitUntilReady() async throws {
-            _ = try await eventually(within: .seconds(5), "READY") { lifecycle.withLock { $0.contains(.ready) } ? true : nil }
+            _ = try await eventuallyValue(timeout: .seconds(5), every: .milliseconds(5), "READY") { lifecycle.withLock { $0.contains(.ready) } ? true : nil }
         }
 
         /// Stops the supervisor (if still running) and returns its outcome.
@@ -112,7 +118,7 @@ struct SupervisorOrchestrationTests {
         settings.missedHeartbeats = 3
         let world = World(behaviours: ["fork-worker": [.hangsAfterReady]], settings: settings)
         // The first fork-worker says hello but never heartbeats (and ignores SIGTERM, like a stopped process).
-        _ = try await eventually("fork-worker replaced") { await world.host.spawns(of: "fork-worker") == 2 ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "fork-worker replaced") { await world.host.spawns(of: "fork-worker") == 2 ? true : nil }
         let log = await world.host.log
         let forkEvents = log.filter {
             switch $0 {
@@ -190,7 +196,7 @@ struct SupervisorOrchestrationTests {
         let response = try await world.channel.ctl(CtlRequest(command: "restart", target: "alert-worker"), peer: "ctl-1")
         #expect(response.ok)
         #expect(response.message.contains("restarting alert-worker"))
-        let after = try await eventually("alert-worker replaced") { () async -> Int32? in
+        let after = try await eventuallyValue(every: .milliseconds(5), "alert-worker replaced") { () async -> Int32? in
             let pid = await world.host.pid(of: "alert-worker")
             return pid != before ? pid : nil
         }
@@ -222,7 +228,7 @@ struct SupervisorOrchestrationTests {
         let isolated = try await world.channel.ctl(CtlRequest(command: "isolate", target: "node-watcher-1"), peer: "ctl-3")
         #expect(isolated.ok, "\(isolated.message)")
         let isolate = WorldEvent.command("fork-worker", .isolateNode(node: "ws://b:9944"))
-        _ = try await eventually("isolate sent") { await world.host.log.contains(isolate) ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "isolate sent") { await world.host.log.contains(isolate) ? true : nil }
         #expect(await world.supervisor.manualIsolations == ["ws://b:9944"])
         let status = try await world.channel.ctl(CtlRequest(command: "status"), peer: "ctl-3b")
         #expect(status.message.hasSuffix("; isolated by hand: ws://b:9944"), "\(status.message)")
@@ -230,18 +236,18 @@ struct SupervisorOrchestrationTests {
         // A new fork-worker process is told again once it is READY.
         let before = await world.host.pid(of: "fork-worker")
         #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "fork-worker"), peer: "ctl-4").ok)
-        _ = try await eventually("isolation re-sent") { await world.host.log.filter { $0 == isolate }.count == 2 ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "isolation re-sent") { await world.host.log.filter { $0 == isolate }.count == 2 ? true : nil }
         #expect(await world.host.pid(of: "fork-worker") != before)
 
         let restored = try await world.channel.ctl(CtlRequest(command: "restore", target: "ws://b:9944"), peer: "ctl-5")
         #expect(restored.ok)
-        _ = try await eventually("restore sent") {
+        _ = try await eventuallyValue(every: .milliseconds(5), "restore sent") {
             await world.host.log.contains(.command("fork-worker", .restoreNode(node: "ws://b:9944"))) ? true : nil
         }
         #expect(await world.supervisor.manualIsolations.isEmpty)
         // Restored: a later fork-worker restart re-sends nothing.
         #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "fork-worker"), peer: "ctl-6").ok)
-        _ = try await eventually("fork-worker restarted twice") { await world.host.spawns(of: "fork-worker") == 3 ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "fork-worker restarted twice") { await world.host.spawns(of: "fork-worker") == 3 ? true : nil }
         try await world.waitUntilReady()
         try await Task.sleep(for: .milliseconds(200))
         #expect(await world.host.log.filter { $0 == isolate }.count == 2)
@@ -257,13 +263,13 @@ struct SupervisorOrchestrationTests {
                 return command
             }
         }
-        let first = try await eventually("notice sent") { () async -> SupervisorCommand? in await notices(to: "alert-worker").first }
+        let first = try await eventuallyValue(every: .milliseconds(5), "notice sent") { () async -> SupervisorCommand? in await notices(to: "alert-worker").first }
         guard case .workerRestarted(let worker, let restart, let lastExit) = first else { Issue.record("not a restart notice"); return }
         #expect(worker == "node-watcher-1" && restart == 1)
         #expect(lastExit.contains("3"), "\(lastExit)")
         // A new alert-worker process gets the run's notices again (its alert ids make them idempotent).
         #expect(try await world.channel.ctl(CtlRequest(command: "restart", target: "alert-worker"), peer: "ctl-1").ok)
-        _ = try await eventually("re-sent") { await notices(to: "alert-worker").count == 2 ? true : nil }
+        _ = try await eventuallyValue(every: .milliseconds(5), "re-sent") { await notices(to: "alert-worker").count == 2 ? true : nil }
         #expect(await world.supervisor.restartNotices.count == 1, "a ctl restart is not a crash")
         #expect(await world.stop().exitCode == 0)
     }

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 /// A bound unix datagram socket standing in for systemd's notification socket.
 final class NotifySocket {

@@ -1,6 +1,12 @@
-import Shared
 import Testing
 @testable import supervisor
+@testable import WorkerRuntime
+@testable import Wire
+@testable import ControlPlane
+@testable import Store
+@testable import SubstrateRuntime
+@testable import SubstratePrimitives
+import TestKit
 
 @Suite(.timeLimit(.minutes(1))) struct WorkerLineupTests {
     let lineup = WorkerLineup.make(
@@ -51,7 +57,7 @@ import Testing
 
     @Test func tuningOverridesFromTheEnvironment() {
         let settings = SupervisorSettings.fromEnvironment([
-            "CHAIN_ALERTER_SUPERVISOR_TUNING": "heartbeat=200, grace=100,backoff=50,restarts=2,bogus=1,stop=x",
+            "CHAIN_ALERTER_TUNING": "supervisor.heartbeat=200,supervisor.grace=100,supervisor.backoff=50,supervisor.restarts=2,supervisor.bogus=1,supervisor.stop=x",
         ])
         #expect(settings.heartbeatInterval == .milliseconds(200))
         #expect(settings.hungKillGrace == .milliseconds(100))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WorkerRuntime
 
 /// The alert-worker's rule state (de-duplication over time: stall, resume, slot and farmer status, fork
 /// re-alert book) saved next to its alerts and cursor, so that one transaction moves all three.

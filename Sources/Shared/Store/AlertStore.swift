@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import Metrics
+import WorkerRuntime
 
 /// A store problem. `unsupported` is a configuration problem (exit 78); the rest are I/O.
 public enum StoreError: Error, Sendable, CustomStringConvertible {

@@ -3,7 +3,12 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Shared
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// One HTTP answer.
 struct HTTPAnswer: Sendable, Equatable {

@@ -1,6 +1,11 @@
 import Foundation
-import Shared
 import Synchronization
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// What the HTTP endpoints read: the supervisor's worker table and each worker's last heartbeat (with its
 /// metrics). The supervisor writes it from its event loop with two cheap calls (a lock and a copy); the HTTP

@@ -1,7 +1,12 @@
 import Foundation
 import Logging
-import Shared
 import Synchronization
+import WorkerRuntime
+import Wire
+import ControlPlane
+import Store
+import SubstrateRuntime
+import SubstratePrimitives
 
 /// The documents behind `/metrics`, `/health` and `/status`, built from an `ObservationHub` snapshot, the
 /// workers' metrics and the alert store (read-only). Runs on the HTTP server's own queue, never on the

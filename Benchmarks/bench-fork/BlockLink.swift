@@ -1,1 +1,0 @@
-../../Sources/fork-worker/BlockLink.swift

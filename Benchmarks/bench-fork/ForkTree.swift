@@ -1,1 +1,0 @@
-../../Sources/fork-worker/ForkTree.swift

@@ -1,1 +1,0 @@
-../../Tests/AlertRulesTests/ChainGenerator.swift

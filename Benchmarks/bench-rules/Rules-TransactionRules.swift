@@ -1,1 +1,0 @@
-../../Sources/alert-worker/Rules/TransactionRules.swift
