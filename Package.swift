@@ -69,6 +69,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian. Their headers are on the default include path; pkg-config is not used
@@ -81,6 +82,8 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         // Header-only: prctl (variadic) and eventfd, which the Glibc module does not expose to Swift.
         .systemLibrary(name: "CLinuxShims"),
+        // libsecp256k1 with its recovery module (public-key recovery of the alert-system's signatures).
+        .systemLibrary(name: "CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
 
         // Sources/Shared: one library module per purpose (docs/DESIGN.md opens with the graph).
         sharedModule("SubstratePrimitives", ["CSodium", "CXXHash"]),
@@ -90,6 +93,8 @@ let package = Package(
         sharedModule("ControlPlane", ["Wire", "WorkerRuntime", .logging]),
         sharedModule("Store", ["WorkerRuntime", .grdb, .logging, .metrics]),
         sharedModule("HTTPClient", ["WorkerRuntime", "CCurl", .logging]),
+        // The Bitcoin SV alert-system's message format, signature check, key set and sequence rules: pure code.
+        sharedModule("BSVAlert", ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")]),
         // Used by every test target and benchmark, by no product binary.
         sharedModule("TestKit", ["SubstrateRuntime", "Wire", "WorkerRuntime", "HTTPClient", .logging, .nioCore, .nioPosix, .nioHTTP1,
                                  .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
@@ -99,8 +104,8 @@ let package = Package(
                 path: "Sources/fork-worker/ForkChoice", swiftSettings: swiftSettings),
         .target(name: "AlertRules", dependencies: ["SubstrateRuntime", "Store", "Wire", "WorkerRuntime", .grdb, .toml, .logging, .metrics],
                 path: "Sources/alert-worker/AlertRules", swiftSettings: swiftSettings),
-        worker("supervisor", ["WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", .argumentParser, .logging, .metrics,
-                              .prometheus, .nioCore, .nioPosix, .nioHTTP1]),
+        worker("supervisor", ["WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", "BSVAlert", .argumentParser, .logging,
+                              .metrics, .prometheus, .nioCore, .nioPosix, .nioHTTP1]),
         worker("node-watcher", ["WorkerRuntime", "Wire", "SubstrateRuntime", .argumentParser, .logging, .metrics, .webSocketKit,
                                 .nioCore, .nioPosix, .nioSSL]),
         worker("fork-worker", ["ForkChoice", "WorkerRuntime", "Wire", "SubstrateRuntime", .logging, .metrics], exclude: ["ForkChoice"]),
@@ -130,6 +135,7 @@ let package = Package(
         tests("NodeWatcherTests", ["node-watcher", "devnode", "SubstrateRuntime", "SubstratePrimitives", "WorkerRuntime", "Wire",
                                    .logging, .nioSSL]),
         tests("NotifierTests", ["notifier", "Store", "HTTPClient", "WorkerRuntime", "Wire", .metricsTestKit, .grdb]),
+        tests("BSVAlertTests", ["BSVAlert", "supervisor"]),
     ]
 )
 
@@ -150,6 +156,7 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
         benchmark("bench-rules", ["AlertRules", "TestKit", "Store", "Wire", "WorkerRuntime", "SubstrateRuntime", "SubstratePrimitives",
                                   .toml, .logging, .metrics]),
         benchmark("bench-scale", ["SubstrateRuntime", "SubstratePrimitives"], exclude: ["py_scalecodec_bench.py"]),
+        benchmark("bench-alert-verify", ["BSVAlert"], exclude: ["coincurve_verify.py"]),
     ]
 }
 
