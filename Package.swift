@@ -96,7 +96,7 @@ let package = Package(
         // The Bitcoin SV alert-system's message format, signature check, key set and sequence rules: pure code.
         sharedModule("BSVAlert", ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")]),
         // Used by every test target and benchmark, by no product binary.
-        sharedModule("TestKit", ["SubstrateRuntime", "Wire", "WorkerRuntime", "HTTPClient", .logging, .nioCore, .nioPosix, .nioHTTP1,
+        sharedModule("TestKit", ["SubstrateRuntime", "Wire", "WorkerRuntime", "HTTPClient", "Store", .logging, .nioCore, .nioPosix, .nioHTTP1,
                                  .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
 
         // The rooms: each worker is a thin executable plus the types only it owns.
@@ -125,6 +125,8 @@ let package = Package(
         tests("WireTests", ["Wire", "ControlPlane", "WorkerRuntime", "SubstratePrimitives", .metricsTestKit]),
         tests("WorkerRuntimeTests", ["WorkerRuntime", "ControlPlane", "Wire", .metricsTestKit]),
         tests("TestKitTests", ["HTTPClient"]),
+        tests("StoreTests", ["Store", "WorkerRuntime", .grdb]),
+        tests("HTTPClientTests", ["HTTPClient", "WorkerRuntime"]),
         tests("ForkChoiceTests", ["ForkChoice", "WorkerRuntime", "Wire", "SubstrateRuntime", "SubstratePrimitives"]),
         tests("SupervisorTests", ["supervisor", "WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", .metrics,
                                   .prometheus, .nioHTTP1]),

@@ -49,9 +49,10 @@ struct InMemoryDeliveryTests {
         let rig = try Rig(faults: ["webhook": ["500"]], policy: RetryPolicy(base: .seconds(10), cap: .seconds(60)))
         try rig.store.commitBlock(alerts: [testAlert(1)], cursor: nil, now: rig.base)
         let task = Task { await rig.loop.run() }
-        #expect(await eventually { rig.webhookRequests.count == 1 })
+        // Generous real-time bounds: on a loaded machine the loop's first pass may take a while.
+        #expect(await eventually(timeout: .seconds(30)) { rig.webhookRequests.count == 1 })
         #expect(rig.webhookRequests.first?["status"] as? Int == 500)
-        #expect(await eventually { rig.clock.sleeperCount > 0 })
+        #expect(await eventually(timeout: .seconds(30)) { rig.clock.sleeperCount > 0 })
         // The clock stands still: no retry, however long we wait in real time.
         try await Task.sleep(for: .milliseconds(200))
         #expect(rig.webhookRequests.count == 1)
@@ -59,7 +60,7 @@ struct InMemoryDeliveryTests {
         try await Task.sleep(for: .milliseconds(100))
         #expect(rig.webhookRequests.count == 1, "4 s is shorter than the shortest backoff (5 s)")
         rig.clock.advance(by: .seconds(7))
-        #expect(await eventually { rig.accepted.count == 1 })
+        #expect(await eventually(timeout: .seconds(30)) { rig.accepted.count == 1 })
         #expect(rig.accepted == [testAlert(1).id])
         await rig.stop(task)
     }
@@ -69,7 +70,7 @@ struct InMemoryDeliveryTests {
         let rig = try Rig(faults: ["webhook": ["slow:30"]], policy: RetryPolicy(base: .seconds(1), cap: .seconds(2)))
         try rig.store.commitBlock(alerts: [testAlert(2), testAlert(3)], cursor: nil, now: rig.base)
         let task = Task { await rig.loop.run() }
-        #expect(await eventually { rig.webhookRequests.count == 1 && rig.clock.sleeperCount > 0 })
+        #expect(await eventually(timeout: .seconds(30)) { rig.webhookRequests.count == 1 && rig.clock.sleeperCount > 0 })
         // Past the request's 5 s timeout, then past the backoff: the first alert goes again, then the second.
         for _ in 0 ..< 4 where rig.accepted.count < 2 {
             rig.clock.advance(by: .seconds(5))
