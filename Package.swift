@@ -35,6 +35,7 @@ let package = Package(
         .executable(name: "notifier", targets: ["notifier"]),
         .executable(name: "devnode", targets: ["devnode"]),
         .library(name: "Shared", targets: ["Shared"]),
+        .library(name: "LibP2P", targets: ["LibP2P"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian. Their headers are on the default include path; pkg-config is not used
@@ -70,12 +73,30 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            exclude: ["LibP2P"],  // its own module (below)
+            swiftSettings: swiftSettings
+        ),
+        // libp2p (TCP, Noise, yamux, identify, ping, gossipsub, Kademlia client); depends on no project module.
+        .target(
+            name: "LibP2P",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/Shared/LibP2P",
+            exclude: ["Protobuf/crypto.proto", "Protobuf/noise.proto", "Protobuf/identify.proto", "Protobuf/rpc.proto",
+                      "Protobuf/kademlia.proto"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "supervisor",
             dependencies: [
-                "Shared",
+                "Shared", "LibP2P",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,6 +168,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LibP2PTests",
+            dependencies: [
+                "LibP2P",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
