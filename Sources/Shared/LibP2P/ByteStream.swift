@@ -145,6 +145,9 @@ final class ChunkQueue: Sendable {
 
     var isFinished: Bool { state.withLockedValue { $0.finished } }
 
+    /// Whether a reader is waiting for data.
+    var hasWaiter: Bool { state.withLockedValue { $0.waiter != nil } }
+
     func next() async throws -> ByteBuffer? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
@@ -185,6 +188,12 @@ final class TCPInboundHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         queue.push(unwrapInboundIn(data))
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // A read asked for before the channel was active was dropped by NIO; ask again.
+        if queue.hasWaiter { context.read() }
+        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

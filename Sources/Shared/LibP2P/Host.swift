@@ -187,8 +187,11 @@ public final class P2PHost: Sendable {
         do {
             let connection = try await withUpgradeTimeout(transport) {
                 _ = try await Multistream.negotiate(supported: ["/noise"], on: transport)
+                self.logger.trace("p2p: inbound /noise agreed")
                 let secure = try await NoiseStream.handshake(on: transport, identity: self.identity, initiator: false, expectedPeer: nil)
+                self.logger.trace("p2p: inbound Noise done", metadata: ["peer": "\(secure.remotePeer)"])
                 _ = try await Multistream.negotiate(supported: [YamuxSession.protocolID], on: secure)
+                self.logger.trace("p2p: inbound yamux agreed")
                 return self.makeConnection(secure: secure, isClient: false, remote: remote)
             }
             logger.debug("p2p: inbound connection", metadata: ["peer": "\(connection.remotePeer)"])
@@ -222,8 +225,11 @@ public final class P2PHost: Sendable {
         do {
             return try await withUpgradeTimeout(transport) {
                 _ = try await Multistream.select(["/noise"], on: transport)
+                self.logger.trace("p2p: outbound /noise agreed")
                 let secure = try await NoiseStream.handshake(on: transport, identity: self.identity, initiator: true, expectedPeer: address.peerID)
+                self.logger.trace("p2p: outbound Noise done", metadata: ["peer": "\(secure.remotePeer)"])
                 _ = try await Multistream.select([YamuxSession.protocolID], on: secure)
+                self.logger.trace("p2p: outbound yamux agreed")
                 return self.makeConnection(secure: secure, isClient: true, remote: address)
             }
         } catch {

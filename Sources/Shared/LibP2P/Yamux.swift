@@ -35,6 +35,9 @@ public final class YamuxSession: Sendable {
     /// The number of open streams.
     public var streamCount: Int { state.withLockedValue { $0.streams.count } }
 
+    /// Each open stream's flow-control state, for diagnostics.
+    public var streamStates: [String] { state.withLockedValue { Array($0.streams.values) }.map(\.stateDescription) }
+
     func send(_ header: YamuxHeader, _ payload: ByteBuffer? = nil) async throws {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(YamuxHeader.length + (payload?.readableBytes ?? 0))
@@ -200,6 +203,11 @@ public final class YamuxStream: ByteStream {
         self.session = session
     }
 
+    var stateDescription: String {
+        let s = state.withLockedValue { $0 }
+        return "stream \(id): send window \(s.sendWindow), receive window \(s.receiveWindow), consumed \(s.consumed), buffered \(inbox.bufferedBytes), local closed \(s.localClosed), remote closed \(s.remoteClosed), reset \(s.isReset), waiting for window \(s.windowWaiter != nil)"
+    }
+
     public func readChunk() async throws -> ByteBuffer? {
         guard let chunk = try await inbox.next() else { return nil }
         let delta: UInt32? = state.withLockedValue { s in
@@ -237,8 +245,10 @@ public final class YamuxStream: ByteStream {
             let (sum, overflow) = s.sendWindow.addingReportingOverflow(delta)
             guard !overflow else { throw P2PDecodingError.invalid("yamux window update overflows the send window on stream \(id)") }
             s.sendWindow = sum
+            // A zero delta (a bare FIN or ACK) must leave a waiting writer waiting, not drop it.
+            guard delta > 0 else { return nil }
             defer { s.windowWaiter = nil }
-            return delta > 0 ? s.windowWaiter : nil
+            return s.windowWaiter
         }
         waiter?.resume(returning: nil)
     }
