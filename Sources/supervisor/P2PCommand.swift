@@ -8,8 +8,8 @@ import Logging
 struct P2PCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "p2p",
-        abstract: "libp2p diagnostics: this instance's peer ID, and identify and ping against a peer.",
-        subcommands: [P2PIDCommand.self, P2PIdentifyCommand.self, P2PPingCommand.self]
+        abstract: "libp2p diagnostics: this instance's peer ID; identify, ping, subscribe and publish through a peer.",
+        subcommands: [P2PIDCommand.self, P2PIdentifyCommand.self, P2PPingCommand.self, P2PSubscribeCommand.self, P2PPublishCommand.self]
     )
 }
 
@@ -141,5 +141,114 @@ struct P2PPingCommand: AsyncParsableCommand {
             let ms = Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15
             print(String(format: "time=%.3f ms", ms))
         }
+    }
+}
+
+/// `supervisor p2p subscribe --peer MULTIADDR --topic T`: one JSON line per gossipsub message.
+struct P2PSubscribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "subscribe", abstract: "Join a gossipsub topic through one peer and print each message as a JSON line.")
+
+    @Option(name: .long, help: "The peer to join through.")
+    var peer: String
+
+    @Option(name: .long, help: "The topic.")
+    var topic: String
+
+    @Option(name: .long, help: "Exit 0 after this many messages (default: run until the timeout).")
+    var count: Int?
+
+    @Option(name: .long, help: "Seconds to run before giving up (exit 1 when --count was not reached).")
+    var timeout: Double = 3600
+
+    @OptionGroup var identity: P2PIdentityOptions
+
+    struct Line: Encodable {
+        var from: String
+        var seqno: String
+        var topic: String
+        var data: String
+    }
+
+    func run() async throws {
+        let target = P2PCommandOutput.parseAddress(peer)
+        let topic = topic, count = count
+        _ = await P2PCommandOutput.withHost(try identity.loadIdentity(), timeout: timeout, "\(count.map(String.init) ?? "the") messages") { host in
+            let gossip = Gossipsub(host: host)
+            defer { gossip.stop() }
+            gossip.start()
+            gossip.join(topic)
+            try await gossip.addPeer(try await host.dial(target))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var seen = 0
+            for await message in gossip.messages where message.topic == topic {
+                let line = Line(from: message.from.description, seqno: P2PCommandOutput.hex(message.seqno), topic: message.topic,
+                                data: P2PCommandOutput.hex(message.data))
+                // Unbuffered, so that a pipe sees each message as it arrives.
+                FileHandle.standardOutput.write(try encoder.encode(line) + Data("\n".utf8))
+                seen += 1
+                if let count, seen >= count { return true }
+            }
+            return true
+        }
+    }
+}
+
+/// `supervisor p2p publish --peer MULTIADDR --topic T --data HEX`: publishes once the peer is in the topic's mesh.
+struct P2PPublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "publish", abstract: "Publish one signed gossipsub message through one peer.")
+
+    @Option(name: .long, help: "The peer to publish through.")
+    var peer: String
+
+    @Option(name: .long, help: "The topic.")
+    var topic: String
+
+    @Option(name: .long, help: "The message bytes as hex.")
+    var data: String
+
+    @Option(name: .long, help: "Seconds to wait for the peer to join the topic's mesh.")
+    var timeout: Double = 30
+
+    @OptionGroup var identity: P2PIdentityOptions
+
+    func validate() throws {
+        guard P2PCommandOutput.unhex(data) != nil else { throw ValidationError("--data must be hex (an even number of 0-9a-f digits)") }
+    }
+
+    func run() async throws {
+        let target = P2PCommandOutput.parseAddress(peer)
+        let topic = topic, bytes = P2PCommandOutput.unhex(data) ?? []
+        _ = await P2PCommandOutput.withHost(try identity.loadIdentity(), timeout: timeout, "the peer to join the topic's mesh") { host in
+            let gossip = Gossipsub(host: host)
+            defer { gossip.stop() }
+            gossip.start()
+            gossip.join(topic)
+            let connection = try await host.dial(target)
+            try await gossip.addPeer(connection)
+            while !gossip.meshPeers(topic).contains(connection.remotePeer) { try await Task.sleep(for: .milliseconds(100)) }
+            try gossip.publish(topic: topic, data: bytes)
+            // Let the writer hand the RPC to the connection before the host closes.
+            try await Task.sleep(for: .milliseconds(500))
+            return true
+        }
+        print("published \(bytes.count) bytes to \(topic)")
+    }
+}
+
+extension P2PCommandOutput {
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    static func unhex(_ text: String) -> [UInt8]? {
+        let body = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
+        let digits = Array(body.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
     }
 }

@@ -115,6 +115,11 @@ final class PyPeer {
         return process.terminationStatus
     }
 
+    /// Sends one command line to the py peer's stdin.
+    func send(_ line: String) {
+        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
     func stop() {
         try? stdin.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }

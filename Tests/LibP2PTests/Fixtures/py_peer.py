@@ -25,7 +25,12 @@ from libp2p.identity.identify.identify import ID as IDENTIFY_ID, parse_identify_
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID, Transport as NoiseTransport
 
-logging.basicConfig(level=logging.CRITICAL)
+import os
+if os.environ.get("LIBP2P_PY_LOG"):
+    logging.basicConfig(level=logging.DEBUG, filename=os.environ["LIBP2P_PY_LOG"] + f".{os.getpid()}")
+    logging.getLogger("multiaddr").setLevel(logging.WARNING)
+else:
+    logging.basicConfig(level=logging.CRITICAL)
 
 
 def out(obj):
@@ -134,10 +139,65 @@ async def dial(seed_hex, target):
     out(result)
 
 
+async def gossip(seed_hex, topic):
+    """gossip SEED_HEX TOPIC: a gossipsub peer (/meshsub/1.1.0, 1.0.0; StrictSign; D=6/5/12; 1 s heartbeat;
+    eclipse protection off because every test peer is on 127.0.0.1). Prints "READY <multiaddr>", then one
+    JSON line per received message; stdin lines: "connect MULTIADDR", "publish HEX", "mesh"."""
+    from libp2p.pubsub.gossipsub import GossipSub, PROTOCOL_ID, PROTOCOL_ID_V11
+    from libp2p.pubsub.pubsub import Pubsub
+    from libp2p.tools.anyio_service import background_trio_service
+    from libp2p.peer.id import ID
+
+    host = make_host(seed_hex)
+    router = GossipSub(
+        protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=6, degree_low=5, degree_high=12,
+        heartbeat_initial_delay=0.1, heartbeat_interval=1, eclipse_protection_enabled=False,
+        spam_protection_enabled=False,
+    )
+    pubsub = Pubsub(host, router, strict_signing=True)
+    me = host.get_id()
+    async with host.run(listen_addrs=[multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
+        async with background_trio_service(pubsub), background_trio_service(router):
+            await pubsub.wait_until_ready()
+            sub = await pubsub.subscribe(topic)
+
+            async def receive():
+                while True:
+                    msg = await sub.get()
+                    sender = ID(msg.from_id)
+                    if sender == me:
+                        continue  # py delivers our own messages too
+                    out({"from": sender.to_base58(), "seqno": msg.seqno.hex(), "topic": topic, "data": msg.data.hex()})
+
+            async def commands():
+                while True:
+                    line = await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+                    if not line:
+                        return
+                    parts = line.split()
+                    if parts[0] == "connect":
+                        await host.connect(info_from_p2p_addr(multiaddr.Multiaddr(parts[1])))
+                        out({"connected": parts[1]})
+                    elif parts[0] == "publish":
+                        await pubsub.publish(topic, bytes.fromhex(parts[1]))
+                        out({"published": parts[1]})
+                    elif parts[0] == "mesh":
+                        out({"mesh": [p.to_base58() for p in router.mesh.get(topic, set())]})
+
+            a = [str(x) for x in host.get_addrs() if "127.0.0.1" in str(x)][0]
+            print("READY " + a, flush=True)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(receive)
+                await commands()
+                nursery.cancel_scope.cancel()
+
+
 def main():
     mode = sys.argv[1]
     if mode == "listen":
         trio.run(listen, sys.argv[2])
+    elif mode == "gossip":
+        trio.run(gossip, sys.argv[2], sys.argv[3])
     elif mode == "dial":
         trio.run(dial, sys.argv[2], sys.argv[3])
     else:
