@@ -192,10 +192,40 @@ async def gossip(seed_hex, topic):
                 nursery.cancel_scope.cancel()
 
 
+async def kad(seed_hex):
+    """kad SEED_HEX: a Kademlia DHT server (/ipfs/kad/1.0.0). Prints "READY <multiaddr>"; stdin lines:
+    "provide CID" (store ourselves as a provider locally) and "providers CID" (prints the local provider
+    records of CID as {"providers": [...]})."""
+    from libp2p.kad_dht.kad_dht import KadDHT, DHTMode
+    from libp2p.tools.anyio_service import background_trio_service
+    from cid import make_cid
+    from libp2p.peer.peerinfo import PeerInfo
+
+    host = make_host(seed_hex)
+    async with host.run(listen_addrs=[multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
+        dht = KadDHT(host, DHTMode.SERVER)
+        async with background_trio_service(dht):
+            a = [str(x) for x in host.get_addrs() if "127.0.0.1" in str(x)][0]
+            print("READY " + a, flush=True)
+            while True:
+                line = await trio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+                if not line:
+                    return
+                parts = line.split()
+                key = bytes(make_cid(parts[1]).multihash)
+                if parts[0] == "provide":
+                    dht.provider_store.add_provider(key, PeerInfo(host.get_id(), host.get_addrs()))
+                    out({"provided": parts[1]})
+                elif parts[0] == "providers":
+                    out({"providers": [str(p.peer_id) for p in dht.provider_store.get_providers(key)]})
+
+
 def main():
     mode = sys.argv[1]
     if mode == "listen":
         trio.run(listen, sys.argv[2])
+    elif mode == "kad":
+        trio.run(kad, sys.argv[2])
     elif mode == "gossip":
         trio.run(gossip, sys.argv[2], sys.argv[3])
     elif mode == "dial":
