@@ -215,4 +215,48 @@ import Testing
         }
         #expect(gossip.rejectedCount == 0)
     }
+
+    /// A raw peer sends the Swift router a forged message and a good one; the py peer behind Swift gets only
+    /// the good one, and Swift delivers only the good one.
+    @Test func forgedMessageIsRejectedAndNotRelayedToPy() async throws {
+        let py = try PyPeer(["gossip", String(repeating: "88", count: 32), Self.topic])
+        defer { py.stop() }
+        let pyAddress = try await py.listenAddress()
+        let host = try makeHost(), injector = try makeHost()
+        defer { Task { await host.close(); await injector.close() } }
+        let gossip = Gossipsub(host: host)
+        defer { gossip.stop() }
+        gossip.start()
+        gossip.join(Self.topic)
+        try await gossip.addPeer(try await within(20, "dial py") { try await host.dial(pyAddress) })
+        let pyID = try #require(pyAddress.peerID)
+        try await waitUntil(20, "py in the Swift mesh") { gossip.meshPeers(Self.topic).contains(pyID) }
+
+        let toSwift = try await injector.dial(try await host.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0")))
+        let stream = try await toSwift.openStream(Gossipsub.protocols)
+        var hello = P2p_Pubsub_RPC()
+        hello.subscriptions = [GossipsubRouter.subOpts(Self.topic, true)]
+        try await stream.writeMessage(try hello.serializedBytes())
+        var signer = GossipsubRouter(localPeer: injector.peerID)
+        _ = signer.addPeer(host.peerID)
+        _ = signer.handle(hello, from: host.peerID, now: .now)
+        let forgedActions = try signer.publish(topic: Self.topic, data: [0xba, 0xd0], identity: injector.identity, seqno: 1, now: .now)
+        guard case .send(_, var forged)? = forgedActions.first else { throw TestFailure("no RPC to forge") }
+        forged.publish[0].data = Data([0xba, 0xd1])  // changed after signing
+        try await stream.writeMessage(try forged.serializedBytes())
+        let goodActions = try signer.publish(topic: Self.topic, data: [0x90, 0x0d], identity: injector.identity, seqno: 2, now: .now)
+        guard case .send(_, let good)? = goodActions.first else { throw TestFailure("no RPC to send") }
+        try await stream.writeMessage(try good.serializedBytes())
+
+        let relayed = try await py.line(within: 20, "the good message relayed to py") { $0.contains("\"data\": \"900d\"") }
+        #expect(try jsonObject(relayed)["from"] as? String == injector.peerID.description)
+        let delivered = try await within(10, "the good message at Swift") { () -> GossipMessage? in
+            for await message in gossip.messages { return message }
+            return nil
+        }
+        #expect(delivered?.data == [0x90, 0x0d])  // the forged one, sent first, was not delivered
+        #expect(gossip.rejectedCount == 1)
+        #expect(!py.output.contains { $0.contains("bad1") })
+    }
 }
+

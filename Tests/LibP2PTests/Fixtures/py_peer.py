@@ -8,6 +8,8 @@ Modes:
                              JSON line. Runs until stdin closes.
   dial SEED_HEX MULTIADDR    dial the Swift peer: identify, ping x3, 4 concurrent echo streams, 1.5 MiB on the
                              Swift sum protocol, and prints one JSON line of results; exits 0 when all passed.
+  gossip SEED_HEX TOPIC      a gossipsub peer (see gossip()).
+  kad SEED_HEX               a Kademlia DHT server (see kad()).
 """
 import hashlib
 import json
@@ -25,12 +27,7 @@ from libp2p.identity.identify.identify import ID as IDENTIFY_ID, parse_identify_
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID, Transport as NoiseTransport
 
-import os
-if os.environ.get("LIBP2P_PY_LOG"):
-    logging.basicConfig(level=logging.DEBUG, filename=os.environ["LIBP2P_PY_LOG"] + f".{os.getpid()}")
-    logging.getLogger("multiaddr").setLevel(logging.WARNING)
-else:
-    logging.basicConfig(level=logging.CRITICAL)
+logging.basicConfig(level=logging.CRITICAL)
 
 
 def out(obj):
