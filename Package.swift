@@ -251,6 +251,14 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
             linkerSettings: executableLinkerSettings("bench-rules")
         ),
         .executableTarget(
+            name: "bench-p2p",
+            dependencies: ["LibP2P", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/bench-p2p",
+            swiftSettings: swiftSettings,
+            linkerSettings: executableLinkerSettings("bench-p2p")
+        ),
+        .executableTarget(
             name: "bench-scale",
             dependencies: ["Shared"],
             path: "Benchmarks/bench-scale",
