@@ -70,6 +70,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian. Their headers are on the default include path; pkg-config is not used
@@ -95,6 +96,12 @@ let package = Package(
         sharedModule("HTTPClient", ["WorkerRuntime", "CCurl", .logging]),
         // The Bitcoin SV alert-system's message format, signature check, key set and sequence rules: pure code.
         sharedModule("BSVAlert", ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")]),
+        // libp2p (TCP, Noise, yamux, identify, ping, gossipsub, Kademlia client, /dnsaddr); depends on no module of ours.
+        sharedModule("LibP2P", [.nioCore, .nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                                .product(name: "Crypto", package: "swift-crypto"), .logging, .metrics,
+                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                     exclude: ["Protobuf/crypto.proto", "Protobuf/noise.proto", "Protobuf/identify.proto", "Protobuf/rpc.proto",
+                               "Protobuf/kademlia.proto"]),
         // Used by every test target and benchmark, by no product binary.
         sharedModule("TestKit", ["SubstrateRuntime", "Wire", "WorkerRuntime", "HTTPClient", "Store", .logging, .nioCore, .nioPosix, .nioHTTP1,
                                  .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
@@ -104,7 +111,7 @@ let package = Package(
                 path: "Sources/fork-worker/ForkChoice", swiftSettings: swiftSettings),
         .target(name: "AlertRules", dependencies: ["SubstrateRuntime", "Store", "Wire", "WorkerRuntime", .grdb, .toml, .logging, .metrics],
                 path: "Sources/alert-worker/AlertRules", swiftSettings: swiftSettings),
-        worker("supervisor", ["WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", "BSVAlert", .argumentParser, .logging,
+        worker("supervisor", ["WorkerRuntime", "Wire", "ControlPlane", "Store", "SubstrateRuntime", "BSVAlert", "LibP2P", .argumentParser, .logging,
                               .metrics, .prometheus, .nioCore, .nioPosix, .nioHTTP1]),
         worker("node-watcher", ["WorkerRuntime", "Wire", "SubstrateRuntime", .argumentParser, .logging, .metrics, .webSocketKit,
                                 .nioCore, .nioPosix, .nioSSL]),
@@ -138,6 +145,8 @@ let package = Package(
                                    .logging, .nioSSL]),
         tests("NotifierTests", ["notifier", "Store", "HTTPClient", "WorkerRuntime", "Wire", .metricsTestKit, .grdb]),
         tests("BSVAlertTests", ["BSVAlert", "supervisor"]),
+        tests("LibP2PTests", ["LibP2P", .nioCore, .nioPosix, .product(name: "Crypto", package: "swift-crypto"), .metricsTestKit],
+              exclude: ["Fixtures"]),
     ]
 )
 
@@ -159,6 +168,7 @@ if ProcessInfo.processInfo.environment["CHAIN_ALERTER_BENCHMARKS"] != nil {
                                   .toml, .logging, .metrics]),
         benchmark("bench-scale", ["SubstrateRuntime", "SubstratePrimitives"], exclude: ["py_scalecodec_bench.py"]),
         benchmark("bench-alert-verify", ["BSVAlert"], exclude: ["coincurve_verify.py"]),
+        benchmark("bench-p2p", ["LibP2P", .logging, .nioCore, .nioPosix]),
     ]
 }
 

@@ -14,7 +14,7 @@ struct SupervisorCLI: AsyncParsableCommand {
         commandName: "supervisor",
         abstract: "chain-alerter: spawns and supervises the node-watcher, fork-worker, alert-worker and notifier processes.",
         discussion: "Exit codes: 0 done, 1 internal error or a worker that keeps failing, 78 bad configuration.",
-        subcommands: [RunCommand.self, CheckConfigCommand.self, CtlCommand.self, DecodeCommand.self, DemoCommand.self, AlertSystemCommand.self],
+        subcommands: [RunCommand.self, CheckConfigCommand.self, CtlCommand.self, DecodeCommand.self, DemoCommand.self, AlertSystemCommand.self, P2PCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
